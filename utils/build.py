@@ -1,0 +1,209 @@
+"""Build the student notebooks in ``notebooks/`` from the solutions in ``solutions/``.
+
+For each ``solutions/NN_name.ipynb`` the build writes ``notebooks/NN_name.ipynb`` with
+
+- every ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region of a code cell replaced by
+  ``# YOUR CODE HERE`` and ``raise NotImplementedError()`` at the same indentation
+  (in a markdown cell: by ``YOUR ANSWER HERE``);
+- every ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` block removed;
+- outputs and execution counts cleared, cell ids and nbgrader metadata kept;
+- notebook metadata reduced to the kernelspec, the language and ``workbook.id``.
+
+The output depends only on the input: building twice gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "solutions"
+NOTEBOOKS = ROOT / "notebooks"
+
+BEGIN_SOLUTION = re.compile(r"^(\s*)### BEGIN SOLUTION\s*$")
+END_SOLUTION = re.compile(r"^\s*### END SOLUTION\s*$")
+BEGIN_HIDDEN = re.compile(r"^\s*### BEGIN HIDDEN TESTS\s*$")
+END_HIDDEN = re.compile(r"^\s*### END HIDDEN TESTS\s*$")
+NOTEBOOK_ID = re.compile(r"^\d\d_[a-z0-9_]+$")
+
+CODE_STUB = ["# YOUR CODE HERE", "raise NotImplementedError()"]
+MARKDOWN_STUB = ["YOUR ANSWER HERE"]
+KEPT_CELL_METADATA = ("nbgrader", "tags", "deletable", "editable", "jupyter")
+NBGRADER_KEYS = ("schema_version", "grade_id", "grade", "solution", "locked")
+
+
+class BuildError(Exception):
+    """A solution notebook the build cannot turn into a student notebook."""
+
+
+def notebook_id(path: Path) -> str:
+    """The notebook's id: its file stem, e.g. ``04_rnn_cell``."""
+    return Path(path).stem
+
+
+def _source_lines(cell) -> list[str]:
+    src = cell.get("source", "")
+    if isinstance(src, list):
+        src = "".join(src)
+    return src.split("\n")
+
+
+def strip_solutions(lines: list[str], cell_type: str, where: str) -> tuple[list[str], bool]:
+    """Replace solution regions by the stub; drop hidden-test blocks.
+
+    Returns the new lines and whether the cell had a solution region.
+    """
+    out: list[str] = []
+    in_solution = in_hidden = False
+    had_solution = False
+    for number, line in enumerate(lines, 1):
+        begin = BEGIN_SOLUTION.match(line)
+        if in_hidden:
+            if BEGIN_HIDDEN.match(line) or begin:
+                raise BuildError(f"{where}, line {number}: a new region opens inside a hidden-test block")
+            if END_HIDDEN.match(line):
+                in_hidden = False
+            continue
+        if in_solution:
+            if begin or BEGIN_HIDDEN.match(line):
+                raise BuildError(f"{where}, line {number}: a new region opens inside a solution region")
+            if END_SOLUTION.match(line):
+                in_solution = False
+            continue
+        if begin:
+            in_solution = had_solution = True
+            indent = begin.group(1)
+            stub = CODE_STUB if cell_type == "code" else MARKDOWN_STUB
+            out.extend(indent + s for s in stub)
+        elif BEGIN_HIDDEN.match(line):
+            in_hidden = True
+        elif END_SOLUTION.match(line) or END_HIDDEN.match(line):
+            raise BuildError(f"{where}, line {number}: an END marker without its BEGIN")
+        else:
+            out.append(line)
+    if in_solution or in_hidden:
+        raise BuildError(f"{where}: a BEGIN marker is never closed by its END marker")
+    return out, had_solution
+
+
+def _validate_nbgrader(cell, where: str, had_solution: bool, seen_ids: set):
+    meta = cell.get("metadata", {}).get("nbgrader")
+    if had_solution and not (meta and meta.get("solution")):
+        raise BuildError(f"{where}: has a solution region but no nbgrader metadata with solution=true")
+    if not meta:
+        return
+    missing = [k for k in NBGRADER_KEYS if k not in meta]
+    if missing:
+        raise BuildError(f"{where}: nbgrader metadata lacks {', '.join(missing)}")
+    if meta.get("grade") and "points" not in meta:
+        raise BuildError(f"{where}: a graded cell needs nbgrader 'points'")
+    gid = meta["grade_id"]
+    if gid in seen_ids:
+        raise BuildError(f"{where}: grade_id {gid!r} is used twice")
+    seen_ids.add(gid)
+
+
+def student_notebook(solution: dict, nb_id: str) -> dict:
+    """The student version of a solution notebook (a new dict; the input is not changed)."""
+    if solution.get("nbformat") != 4 or solution.get("nbformat_minor", 0) < 5:
+        raise BuildError(f"{nb_id}: solution notebooks must be nbformat 4.5 or later (cell ids)")
+    nb = copy.deepcopy(solution)
+    seen_ids: set = set()
+    cells = []
+    for index, cell in enumerate(nb["cells"]):
+        where = f"{nb_id}, cell {index}"
+        if not cell.get("id"):
+            raise BuildError(f"{where}: has no cell id")
+        where = f"{nb_id}, cell {index} (id {cell['id']})"
+        lines, had_solution = strip_solutions(_source_lines(cell), cell["cell_type"], where)
+        _validate_nbgrader(cell, where, had_solution, seen_ids)
+        new = {
+            "cell_type": cell["cell_type"],
+            "id": cell["id"],
+            "metadata": {k: cell["metadata"][k] for k in KEPT_CELL_METADATA if k in cell.get("metadata", {})},
+            "source": "\n".join(lines),
+        }
+        if cell["cell_type"] == "code":
+            new["execution_count"] = None
+            new["outputs"] = []
+        elif cell.get("attachments"):
+            new["attachments"] = cell["attachments"]
+        cells.append(new)
+    meta = nb.get("metadata", {})
+    nb["metadata"] = {
+        "kernelspec": meta.get("kernelspec", {"display_name": "Python 3", "language": "python", "name": "python3"}),
+        "language_info": {"name": "python"},
+        "workbook": {"id": nb_id},
+    }
+    nb["cells"] = cells
+    return nb
+
+
+def dumps(nb: dict) -> str:
+    """Serialise a notebook exactly as nbformat writes it (sorted keys, one-space indent)."""
+    import nbformat
+
+    text = nbformat.writes(nbformat.from_dict(nb), version=4)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def load(path: Path) -> dict:
+    """Read a notebook as plain JSON, with a clear error for a broken file."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BuildError(f"{path}: cannot be read as a notebook ({e})") from e
+
+
+@dataclass
+class Built:
+    source: Path
+    target: Path
+    text: str
+
+
+def plan(solutions: Path = SOLUTIONS, notebooks: Path = NOTEBOOKS) -> list[Built]:
+    """What the build would write: one Built per solution notebook, in name order."""
+    out = []
+    paths = sorted(Path(solutions).glob("*.ipynb"))
+    for path in paths:
+        nb_id = notebook_id(path)
+        if not NOTEBOOK_ID.match(nb_id):
+            raise BuildError(f"{path.name}: notebook files are named NN_short_name.ipynb")
+        nb = load(path)
+        declared = nb.get("metadata", {}).get("workbook", {}).get("id")
+        if declared not in (None, nb_id):
+            raise BuildError(f"{path.name}: metadata workbook.id is {declared!r}, expected {nb_id!r}")
+        out.append(Built(path, Path(notebooks) / path.name, dumps(student_notebook(nb, nb_id))))
+    return out
+
+
+def stale(solutions: Path = SOLUTIONS, notebooks: Path = NOTEBOOKS) -> list[str]:
+    """Files in notebooks/ that differ from what the build writes (or are missing or extra)."""
+    problems = []
+    built = plan(solutions, notebooks)
+    for b in built:
+        if not b.target.exists():
+            problems.append(f"{b.target.name}: missing")
+        elif b.target.read_text(encoding="utf-8") != b.text:
+            problems.append(f"{b.target.name}: differs from what the build writes")
+    expected = {b.target.name for b in built}
+    for extra in sorted(Path(notebooks).glob("*.ipynb")):
+        if extra.name not in expected:
+            problems.append(f"{extra.name}: has no solution notebook in {Path(solutions).name}/")
+    return problems
+
+
+def build(solutions: Path = SOLUTIONS, notebooks: Path = NOTEBOOKS) -> list[Path]:
+    """Write notebooks/ from solutions/; return the files that changed."""
+    Path(notebooks).mkdir(parents=True, exist_ok=True)
+    changed = []
+    for b in plan(solutions, notebooks):
+        if not b.target.exists() or b.target.read_text(encoding="utf-8") != b.text:
+            b.target.write_text(b.text, encoding="utf-8")
+            changed.append(b.target)
+    return changed
