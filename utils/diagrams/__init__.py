@@ -12,3 +12,4 @@ from .core import *  # noqa: F401,F403
 from .ffn import *  # noqa: F401,F403
 from .sequences import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
+from .bptt import *  # noqa: F401,F403

@@ -1,0 +1,3 @@
+"""Diagrams for this topic (filled in with its notebook)."""
+
+__all__ = []

@@ -1,0 +1,73 @@
+"""Plotting helpers shared by the notebooks. Each returns the figure; end the cell with plt.show()."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+__all__ = ["plot_history", "show_images", "plot_heatmap"]
+
+
+def plot_history(history: dict, title: str | None = None, metric_name: str = "accuracy"):
+    """Training curves from a `utils.train.fit` history (or any dict of lists per epoch)."""
+    has_metric = bool(history.get("val_metric")) and history["val_metric"][0] is not None
+    fig, axes = plt.subplots(1, 2 if has_metric else 1, figsize=(10 if has_metric else 5, 3.5))
+    axes = np.atleast_1d(axes)
+    epochs = history.get("epoch") or list(range(1, len(history["train_loss"]) + 1))
+    axes[0].plot(epochs, history["train_loss"], label="train")
+    if history.get("val_loss"):
+        axes[0].plot(epochs, history["val_loss"], label="validation")
+    axes[0].set_xlabel("epoch")
+    axes[0].set_ylabel("loss")
+    axes[0].legend()
+    if has_metric:
+        axes[1].plot(epochs, history["val_metric"], color="C1")
+        axes[1].set_xlabel("epoch")
+        axes[1].set_ylabel(f"validation {metric_name}")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_images(images, titles=None, ncols: int = 8, size: float = 1.2, cmap: str = "gray_r"):
+    """A grid of small images. images: (n, H, W) or (n, H*W) with a square H*W."""
+    images = np.asarray(images)
+    if images.ndim == 2:
+        side = int(round(np.sqrt(images.shape[1])))
+        images = images.reshape(len(images), side, side)
+    n = len(images)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * 1.15))
+    for i, ax in enumerate(np.atleast_1d(axes).ravel()):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(images[i], cmap=cmap)
+            if titles is not None:
+                ax.set_title(str(titles[i]), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_heatmap(matrix, xlabel: str = "", ylabel: str = "", title: str | None = None, cmap: str = "RdBu_r",
+                 center: bool = True, xticklabels=None, yticklabels=None, colorbar: bool = True, figsize=(8, 3)):
+    """A matrix as colours (e.g. hidden units x time steps); symmetric colour scale when center=True."""
+    matrix = np.asarray(matrix, dtype=float)
+    fig, ax = plt.subplots(figsize=figsize)
+    kwargs = {}
+    if center:
+        vmax = float(np.max(np.abs(matrix))) or 1.0
+        kwargs = {"vmin": -vmax, "vmax": vmax}
+    im = ax.imshow(matrix, aspect="auto", cmap=cmap, interpolation="nearest", **kwargs)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if xticklabels is not None:
+        ax.set_xticks(range(len(xticklabels)), labels=xticklabels)
+    if yticklabels is not None:
+        ax.set_yticks(range(len(yticklabels)), labels=yticklabels)
+    if title:
+        ax.set_title(title)
+    if colorbar:
+        fig.colorbar(im, ax=ax)
+    fig.tight_layout()
+    return fig
