@@ -25,11 +25,11 @@ lab: install
 # Unit, build, data and grading tests run in parallel; the solution notebooks then
 # run one at a time under nbval, so that their measured times are honest.
 test: install
-	$(PY) -m pytest -n $(JOBS) --dist loadfile tests
+	$(PY) -m pytest -n $(JOBS) tests
 	$(PY) -m pytest -p no:xdist --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg solutions
 
 test-unit: install
-	$(PY) -m pytest -n $(JOBS) --dist loadfile tests
+	$(PY) -m pytest -n $(JOBS) tests
 
 test-notebooks: install
 	$(PY) -m pytest -p no:xdist --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg solutions
@@ -44,13 +44,14 @@ check-build: install
 execute: install
 	$(PY) -m utils execute $(or $(NB),solutions/*.ipynb)
 
-# Regenerate requirements.lock from requirements.in in a throw-away venv.
+# Regenerate requirements.lock (and environment.yml) from requirements.in in a throw-away venv.
 lock:
 	rm -rf /tmp/workbook-lock && $(PYTHON) -m venv /tmp/workbook-lock
 	/tmp/workbook-lock/bin/pip install --quiet -r requirements.in
 	{ echo "# Exact versions of every package the workbook installs (Python 3.11, CPU)."; \
 	  echo "# Made by \`make lock\` from requirements.in; \`make lab\` and \`make test\` install from it."; \
 	  /tmp/workbook-lock/bin/pip freeze | sed 's/^torch==2.13.0+cpu$$/torch==2.13.0/' | sort -f; } > requirements.lock
+	$(PYTHON) scripts/environment_from_lock.py
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache

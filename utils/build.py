@@ -113,12 +113,16 @@ def student_notebook(solution: dict, nb_id: str) -> dict:
         raise BuildError(f"{nb_id}: solution notebooks must be nbformat 4.5 or later (cell ids)")
     nb = copy.deepcopy(solution)
     seen_ids: set = set()
+    seen_cells: set = set()
     cells = []
     for index, cell in enumerate(nb["cells"]):
         where = f"{nb_id}, cell {index}"
         if not cell.get("id"):
             raise BuildError(f"{where}: has no cell id")
         where = f"{nb_id}, cell {index} (id {cell['id']})"
+        if cell["id"] in seen_cells:
+            raise BuildError(f"{where}: the cell id is used twice")
+        seen_cells.add(cell["id"])
         lines, had_solution = strip_solutions(_source_lines(cell), cell["cell_type"], where)
         _validate_nbgrader(cell, where, had_solution, seen_ids)
         new = {

@@ -1,0 +1,166 @@
+"""Unit tests of the shared helpers: seeding, device, the check framework, gradcheck, training."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from utils import get_device, set_seed
+from utils.checks.core import Check, CheckFailure, fmt_shape
+from utils.gradcheck import numeric_gradient, relative_error
+from utils.train import accuracy, fit
+
+
+# -- seeding and device ---------------------------------------------------------------
+
+def test_set_seed_reproduces_every_generator():
+    rng = set_seed(3)
+    a = (rng.normal(size=3), np.random.rand(2), random.random(), torch.rand(2))
+    rng = set_seed(3)
+    b = (rng.normal(size=3), np.random.rand(2), random.random(), torch.rand(2))
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) and a[2] == b[2]
+    assert torch.equal(a[3], b[3])
+    assert not np.array_equal(set_seed(4).normal(size=3), a[0])
+
+
+@pytest.mark.parametrize("bad", [1.5, "0", None, True])
+def test_set_seed_rejects_non_integers(bad):
+    with pytest.raises(TypeError, match="integer seed"):
+        set_seed(bad)
+
+
+def test_get_device_defaults_to_cpu(monkeypatch):
+    monkeypatch.delenv("WORKBOOK_DEVICE", raising=False)
+    assert get_device().type == "cpu"
+    assert get_device("auto").type in ("cpu", "cuda", "mps")
+    with pytest.raises(ValueError, match="prefer must be"):
+        get_device("tpu")
+    monkeypatch.setenv("WORKBOOK_DEVICE", "cpu")
+    assert get_device("auto").type == "cpu"
+
+
+# -- the check framework ------------------------------------------------------------
+
+def _double(x):
+    return 2 * x
+
+
+def _check_double(fn):
+    chk = Check("double", reference="2 * x")
+    for case, x in {"vector": np.arange(3.0), "batch of 1": np.ones((1, 2))}.items():
+        got = chk.call(fn, x, case=case)
+        chk.expect_close(got, 2 * x, case=case, name="y", shape_meaning="x.shape",
+                         mistakes={"returned x + 2 instead of 2 * x": x + 2})
+    chk.done()
+
+
+def test_check_passes_with_one_line(capsys):
+    _check_double(_double)
+    out = capsys.readouterr().out
+    assert out == "✓ double: 2/2 cases match 2 * x (largest difference 0.0e+00)\n"
+
+
+def test_check_reports_stub_as_not_implemented():
+    def stub(x):
+        raise NotImplementedError()
+    with pytest.raises(NotImplementedError, match="double is not implemented yet"):
+        _check_double(stub)
+
+
+def test_check_names_case_values_and_the_matching_mistake():
+    with pytest.raises(CheckFailure) as e:
+        _check_double(lambda x: x + 2)
+    msg = str(e.value)
+    assert msg.startswith('double, case "vector": y differs from 2 * x at index (0,): got 2, expected 0')
+    assert "Likely cause: returned x + 2 instead of 2 * x" in msg
+
+
+def test_check_reports_shapes_none_crashes_and_nan():
+    with pytest.raises(CheckFailure, match=r'y has shape \(3, 1\), expected \(3,\) = x.shape'):
+        _check_double(lambda x: (2 * x).reshape(-1, 1))
+    with pytest.raises(CheckFailure, match="y is None.\nLikely cause: the function does not `return`"):
+        _check_double(lambda x: None)
+    with pytest.raises(CheckFailure, match="your function raised ZeroDivisionError"):
+        _check_double(lambda x: 1 / 0)
+    with pytest.raises(CheckFailure, match="contains nan"):
+        _check_double(lambda x: x * np.nan)
+    with pytest.raises(CheckFailure, match="expected a function"):
+        _check_double(3)
+
+
+def test_check_accepts_torch_tensors_and_copies_inputs():
+    _check_double(lambda x: torch.as_tensor(2 * x))
+
+    def in_place(x):
+        x *= 2
+        return x
+    _check_double(in_place)  # the reference 2 * x is computed from the caller's unchanged array
+
+
+def test_expect_equal_and_expect():
+    chk = Check("vocab")
+    chk.expect_equal({"a": 0}, {"a": 0}, case="c", name="index")
+    with pytest.raises(CheckFailure, match=r"index is \{'a': 1\}, expected \{'a': 0\}"):
+        chk.expect_equal({"a": 1}, {"a": 0}, case="c", name="index")
+    with pytest.raises(CheckFailure, match="lengths is"):
+        chk.expect_equal([1, 2], [1, 3], case="c", name="lengths")
+    with pytest.raises(CheckFailure, match='vocab, case "c": bad\nLikely cause: why'):
+        chk.expect(False, case="c", what="bad", cause="why")
+
+
+def test_fmt_shape():
+    assert fmt_shape((4, 3)) == "(4, 3)" and fmt_shape((5,)) == "(5,)" and fmt_shape(()) == "()"
+
+
+# -- gradient checking ------------------------------------------------------------------
+
+def test_numeric_gradient_matches_analytic():
+    rng = np.random.default_rng(0)
+    W = rng.normal(size=(3, 4))
+    num = numeric_gradient(lambda W: np.sum(np.tanh(W) ** 2), W)
+    exact = 2 * np.tanh(W) * (1 - np.tanh(W) ** 2)
+    assert relative_error(num, exact) < 1e-7
+
+
+def test_numeric_gradient_restores_input_and_needs_float64():
+    x = np.array([1.0, -2.0])
+    before = x.copy()
+    numeric_gradient(lambda v: float(v @ v), x)
+    assert np.array_equal(x, before)
+    with pytest.raises(TypeError, match="float64"):
+        numeric_gradient(lambda v: float(v.sum()), x.astype(np.float32))
+
+
+def test_relative_error():
+    assert relative_error([1.0, 2.0], [1.0, 2.0]) == 0.0
+    assert relative_error([0.0], [0.0]) == 0.0
+    assert relative_error([1.0], [-1.0]) == 1.0
+    with pytest.raises(ValueError, match="shapes differ"):
+        relative_error([1.0], [1.0, 2.0])
+
+
+# -- training loop ----------------------------------------------------------------------
+
+def test_fit_learns_a_separable_problem_reproducibly():
+    def run():
+        set_seed(0)
+        X = torch.randn(256, 4)
+        y = (X[:, 0] + X[:, 1] > 0).long()
+        model = torch.nn.Linear(4, 2)
+        h = fit(model, torch.nn.functional.cross_entropy, (X, y), epochs=15, lr=0.05,
+                val_data=(X, y), metric=accuracy, progress=False)
+        return h
+    h1, h2 = run(), run()
+    assert h1["val_metric"][-1] > 0.95
+    assert h1["train_loss"][-1] < h1["train_loss"][0]
+    assert h1["train_loss"] == h2["train_loss"]
+    assert len(h1["epoch"]) == len(h1["grad_norm"]) == 15
+
+
+def test_fit_rejects_mismatched_data():
+    with pytest.raises(ValueError, match="X has 3 examples but y has 2"):
+        fit(torch.nn.Linear(2, 2), torch.nn.functional.cross_entropy, (torch.zeros(3, 2), torch.zeros(2)),
+            epochs=1, progress=False)
