@@ -19,8 +19,10 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
+# LAB_ARGS passes options to JupyterLab, e.g. make lab LAB_ARGS="--no-browser --port 8890".
+LAB_ARGS ?=
 lab: install
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) notebooks/
 
 # Unit, build, data and grading tests run in parallel; the solution notebooks then
 # run one at a time under nbval, so that their measured times are honest.
