@@ -56,6 +56,7 @@ def write_text(path: Path, text: str) -> None:
 def write_gzip_text(path: Path, text: str) -> None:
     """Write UTF-8 text gzip-compressed, reproducibly (mtime=0, no name in the header)."""
     raw = text.encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as f, gzip.GzipFile(filename="", mode="wb", fileobj=f,
                                                compresslevel=9, mtime=0) as gz:
         gz.write(raw)
