@@ -247,3 +247,9 @@ def test_tsv_with_a_broken_row_raises_data_error(data_copy):
     relist(data_copy, rel)
     with pytest.raises(D.DataError, match=r"ko_en\.tsv.*cannot be parsed.*line \d+"):
         D.load_ko_en()
+
+
+def test_malformed_manifest_raises_data_error(data_copy):
+    (data_copy / "MANIFEST.sha256").write_text("not a manifest line\n")
+    with pytest.raises(D.DataError, match=r"MANIFEST\.sha256: line 1"):
+        D.load_sentiment()

@@ -51,8 +51,8 @@ _PREPARE_SCRIPT = {
     "ko_en/ko_en.tsv": "ko_en.py",
 }
 
-# Files already checked in this process: absolute path -> True.
-_verified: dict[str, bool] = {}
+# Absolute paths of the files whose sha256 was already checked in this process.
+_verified: set[str] = set()
 
 
 def data_dir() -> Path:
@@ -78,10 +78,14 @@ def _read_manifest(root: Path) -> dict[str, str]:
         raise DataError(f"{manifest}: cannot read the manifest ({err.strerror}). "
                         f"To fix it, run `git checkout data/MANIFEST.sha256`.") from None
     digests = {}
-    for line in text.splitlines():
-        if line.strip():
-            digest, rel = line.split(maxsplit=1)
-            digests[rel.lstrip("*")] = digest
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        fields = line.split(maxsplit=1)   # "<sha256>  <path>", as sha256sum writes it
+        if len(fields) != 2 or len(fields[0]) != 64:
+            raise DataError(f"{manifest}: line {number} is not '<sha256>  <path>'. "
+                            f"To fix it, run `git checkout data/MANIFEST.sha256`.")
+        digests[fields[1].lstrip("*")] = fields[0]
     return digests
 
 
@@ -100,7 +104,7 @@ def _checked_path(rel: str) -> Path:
     """
     root = data_dir()
     path = root / rel
-    if _verified.get(str(path)):
+    if str(path) in _verified:
         return path
     if not path.is_file():
         raise DataError(f"{path}: the data file is missing. {_how_to_fix(rel)}")
@@ -110,10 +114,10 @@ def _checked_path(rel: str) -> Path:
                         f"To fix it, run `git checkout data/MANIFEST.sha256`.")
     actual = _sha256(path)
     if actual != expected:
-        raise DataError(f"{path}: the file is corrupt or was changed: its sha256 is "
-                        f"{actual[:12]}..., the manifest says {expected[:12]}.... "
+        raise DataError(f"{path}: the file is corrupt or was changed: its sha256 begins "
+                        f"{actual[:12]}, the manifest expects {expected[:12]}. "
                         f"{_how_to_fix(rel)}")
-    _verified[str(path)] = True
+    _verified.add(str(path))
     return path
 
 
@@ -250,7 +254,8 @@ def load_shakespeare() -> str:
 
     Hamlet, Macbeth, King Lear, Othello, Romeo and Juliet, Julius Caesar, A Midsummer
     Night's Dream and The Tempest, in that order, separated by three blank lines;
-    lines end in "\\n". Speaker names are on their own line in capitals.
+    lines end in "\\n". Each speech starts with the speaker's name on its own line
+    ("Ham.", "MACBETH.", "PROSPERO."), the spelling varying from play to play.
     """
     return _read_text("shakespeare/shakespeare.txt")
 
