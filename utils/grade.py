@@ -1,10 +1,513 @@
-"""`workbook grade`: batch grading of filled-in notebooks (to be written)."""
+"""``workbook grade``: grade a whole class's notebooks in one command.
+
+    workbook grade SUBMISSION... --out DIR [--jobs N] [--cell-timeout S] [--timeout S] [--memory-mb M]
+
+A SUBMISSION is a ``.ipynb`` file or a folder, searched recursively (folders whose name
+starts with a dot, such as ``.ipynb_checkpoints``, are skipped). The grader writes
+
+- ``DIR/grades.csv``: one row per submission, columns
+  ``submission,notebook,points,max_points,status,seconds,sha256``; status is ``ok``,
+  ``unreadable``, ``unknown-notebook``, ``timeout`` or ``kernel-died``;
+- ``DIR/checks.csv``: one row per check of every graded submission, columns
+  ``submission,notebook,check,points,max_points,outcome,message``; outcome is
+  ``passed``, ``failed``, ``not-attempted``, ``error``, ``timeout`` or ``skipped``;
+- ``DIR/feedback/<submission file stem>.md``: a page for the student (when two
+  submissions share a stem, the second page is prefixed with its folder's name, then
+  numbered);
+
+and prints a summary table. Exit status: 0 when every submission got its row, whatever
+its status; 2 on a usage error (bad option, a path that does not exist, no notebook
+found); 1 only if the grader itself failed on a submission (a bug: that row is missing).
+
+Which notebook a submission is: its metadata ``workbook.id`` if that is a known id
+(a stem of ``solutions/*.ipynb``); else the longest known id inside its file name
+(``alice_04_rnn_cell.ipynb``); else its status is ``unknown-notebook``.
+
+How a submission is graded (``utils/grade_run.py``):
+
+1. The notebook to run is rebuilt from the pristine solution notebook
+   ``solutions/<id>.ipynb``: every cell comes from there (set-up, narrative, check
+   cells with their hidden tests, pristine metadata and kernelspec), except that each
+   answer cell (nbgrader ``solution: true``) takes the student's code, matched by
+   ``grade_id``, then by cell id. A deleted answer cell gets the stub the build writes
+   (so it scores ``not-attempted``); deleted or edited check cells are put back as they
+   were; the student's tags (``skip-execution``, ``raises-exception``), metadata and
+   extra cells are ignored. Max points: the sum of the pristine check cells' points.
+2. It runs in a fresh kernel, in a fresh temporary working directory, cell by cell up
+   to the last check cell (later cells cannot change a score), going on after errors.
+   Limits: ``--cell-timeout`` per cell (then an interrupt; a cell that does not stop
+   within 5 s gets the kernel killed), ``--timeout`` for the whole submission (kernel
+   start included; then the kernel is killed), ``--memory-mb`` of address space
+   (``RLIMIT_AS``; an allocation beyond it raises ``MemoryError`` in the kernel).
+3. Each check cell is scored from the kernel's ``execute_reply`` alone, never from its
+   visible outputs: ``ok`` -> passed; ``NotImplementedError`` -> not-attempted;
+   ``AssertionError``/``CheckFailure`` -> failed, with the check's message; any other
+   exception -> error (``Name: message``); the cell limit -> timeout. When the kernel
+   dies or is killed, the check running then is ``error`` (died) or ``timeout``
+   (killed) and the checks not yet run are ``skipped``, with the reason in their
+   message. Messages are capped at 2,000 characters, a check's kept stdout at 4,000,
+   and zmq drops any single kernel message over 32 MiB unread.
+4. Isolation: the grader only reads a submission (its sha256 is taken from the bytes
+   graded), reads results only from the kernel protocol, and never runs student code
+   in its own process. When it runs as root it starts each kernel as a throw-away user
+   id (no supplementary groups, ``no_new_privs``, at most 1,024 processes) that can
+   write only its own working directory and world-writable places such as /tmp; it
+   keeps ``CAP_DAC_READ_SEARCH`` when Python lives where that user cannot read (e.g.
+   under /root), so the kernel can read but not write. After the kernel ends, every
+   process of that user is killed and its directory removed. Not run as root (a
+   laptop), the kernel runs as the grader's user and could write wherever that user can.
+   See ``docs/grading.md`` for what is and is not protected.
+5. ``--jobs N`` grades N submissions at a time in a pool of processes (one kernel per
+   worker at a time) and gives each kernel ``cpus // N`` OpenMP/BLAS threads unless the
+   environment already sets them. A failure in one submission never stops the batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import grade_run
+from .grade_run import Limits
+
+GRADES_COLUMNS = ("submission", "notebook", "points", "max_points", "status", "seconds", "sha256")
+CHECKS_COLUMNS = ("submission", "notebook", "check", "points", "max_points", "outcome", "message")
+MAX_SUBMISSION_BYTES = 100 * 2**20
 
 
-def add_arguments(parser):
-    parser.add_argument("submissions", nargs="+")
-    parser.add_argument("--out", required=True)
+# --------------------------------------------------------------------------- command line
 
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+        return value
+    return parse
+
+
+def _memory(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of MiB, got {text!r}") from None
+    if value != 0 and value < 256:
+        raise argparse.ArgumentTypeError("use 0 for no limit, or at least 256 MiB (a kernel needs more)")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser):
+    from . import build
+
+    parser.description = ("Grade filled-in notebooks: each submission is rebuilt from the pristine solution "
+                          "notebook with the student's answer cells, run in a fresh kernel with limits, and "
+                          "scored check by check. See docs/grading.md.")
+    parser.add_argument("submissions", nargs="+", metavar="SUBMISSION",
+                        help="a .ipynb file, or a folder searched recursively for .ipynb files")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="where to write grades.csv, checks.csv and feedback/ (created if missing)")
+    parser.add_argument("--jobs", type=_positive(int), default=1, metavar="N",
+                        help="submissions graded at the same time (default 1)")
+    parser.add_argument("--cell-timeout", type=_positive(float), default=120.0, metavar="S",
+                        help="seconds a cell may run before it is interrupted (default 120)")
+    parser.add_argument("--timeout", type=_positive(float), default=600.0, metavar="S",
+                        help="seconds for a whole submission, kernel start included (default 600)")
+    parser.add_argument("--memory-mb", type=_memory, default=4096, metavar="M",
+                        help="address-space limit of each kernel in MiB, 0 for none (default 4096)")
+    parser.add_argument("--solutions", default=str(build.SOLUTIONS), help=argparse.SUPPRESS)
+
+
+# --------------------------------------------------------------------------- submissions
+
+@dataclass
+class Submission:
+    path: Path
+    display: str  # as it appears in the CSVs: the path as given or found
+    feedback: str = ""  # file name of its feedback page
+    sha256: str = ""
+    notebook: str = ""
+    status: str = ""  # set early for unreadable / unknown-notebook
+    reason: str = ""
+    cells: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+
+
+def find_submissions(paths) -> tuple[list, list]:
+    """(files, problems): every .ipynb named or found under a named folder, in order."""
+    files, problems, seen = [], [], set()
+    for given in paths:
+        p = Path(given)
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*.ipynb")
+                           if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts[:-1]))
+            if not found:
+                print(f"workbook grade: no .ipynb file in {given}", file=sys.stderr)
+        elif p.is_file():
+            found = [p]
+        else:
+            problems.append(f"{given}: no such file or folder")
+            continue
+        for f in found:
+            key = f.resolve()
+            if key not in seen:
+                seen.add(key)
+                files.append(f)
+    return files, problems
+
+
+def identify(nb, path: Path, known) -> str:
+    """The notebook id of a submission, or "" when it cannot be told."""
+    if nb is not None:
+        declared = grade_run.declared_id(nb)
+        if declared in known:
+            return declared
+    matches = [k for k in known if k in path.name]
+    return max(matches, key=len) if matches else ""
+
+
+def _feedback_names(subs):
+    used = set()
+    for s in subs:
+        stem = s.path.stem
+        name = stem
+        if name in used and s.path.parent.name:
+            name = f"{s.path.parent.name}_{stem}"
+        base, n = name, 2
+        while name in used:
+            name, n = f"{base}-{n}", n + 1
+        used.add(name)
+        s.feedback = name + ".md"
+
+
+def _read(sub: Submission, known, pristines):
+    """Read, hash and identify one submission; rebuild it if it can be graded."""
+    digest = hashlib.sha256()
+    data = b""
+    try:
+        with open(sub.path, "rb") as f:  # read only, never written
+            while chunk := f.read(2**20):
+                digest.update(chunk)
+                if len(data) <= MAX_SUBMISSION_BYTES:
+                    data += chunk
+    except OSError as e:
+        sub.sha256 = ""
+        sub.status, sub.reason = "unreadable", f"the file could not be opened ({e.strerror})"
+        sub.notebook = identify(None, sub.path, known)
+        return
+    sub.sha256 = digest.hexdigest()
+    nb = None
+    if len(data) > MAX_SUBMISSION_BYTES:
+        sub.status = "unreadable"
+        sub.reason = (f"the file is larger than {MAX_SUBMISSION_BYTES // 2**20} MB: clear its outputs "
+                      "(Edit > Clear Outputs of All Cells), save it and hand it in again")
+    else:
+        try:
+            nb = grade_run.parse_notebook(data)
+        except grade_run.Unreadable as e:
+            sub.status, sub.reason = "unreadable", str(e)
+    sub.notebook = identify(nb, sub.path, known)
+    if sub.status:
+        return
+    if not sub.notebook:
+        sub.status = "unknown-notebook"
+        sub.reason = "neither its metadata (workbook.id) nor its file name names a notebook of the course"
+        return
+    sub.cells, sub.notes = grade_run.rebuild(pristines[sub.notebook], nb)
+
+
+# --------------------------------------------------------------------------- grading
+
+def _grade_one(cells, kernel_name, limits) -> tuple:
+    """Run in a worker: (RunResult, seconds)."""
+    t0 = time.monotonic()
+    result = grade_run.run_cells(cells, kernel_name, limits)
+    return result, time.monotonic() - t0
+
+
+def _grade_all(subs, pristines, limits, jobs, on_done):
+    """Grade every gradable submission; call on_done(sub, result, seconds, error)."""
+    todo = [s for s in subs if not s.status]
+    if jobs == 1 or len(todo) <= 1:
+        for s in todo:
+            try:
+                result, seconds = _grade_one(s.cells, pristines[s.notebook].kernel_name, limits)
+            except KeyboardInterrupt:
+                raise
+            except Exception as e:  # noqa: BLE001 - a bug on one submission must not stop the batch
+                on_done(s, None, 0.0, e)
+            else:
+                on_done(s, result, seconds, None)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    context = multiprocessing.get_context("fork")
+    for attempt in (1, 2):  # a broken pool (a worker died) is rebuilt once for the rest
+        retry = []
+        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context) as pool:
+            futures = {pool.submit(_grade_one, s.cells, pristines[s.notebook].kernel_name, limits): s for s in todo}
+            for future in as_completed(futures):
+                s = futures[future]
+                try:
+                    result, seconds = future.result()
+                except BrokenProcessPool as e:
+                    if attempt == 1:
+                        retry.append(s)
+                    else:
+                        on_done(s, None, 0.0, e)
+                except Exception as e:  # noqa: BLE001
+                    on_done(s, None, 0.0, e)
+                else:
+                    on_done(s, result, seconds, None)
+        todo = retry
+        if not todo:
+            return
+
+
+def _isolation(stderr) -> tuple[bool, bool]:
+    """(drop, read_all): whether kernels can run as a throw-away user here."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        return False, False
+
+    def world_readable(path: Path) -> bool:
+        path = path.resolve()
+        for p in [path, *path.parents]:
+            try:
+                if not p.stat().st_mode & 0o001:
+                    return False
+            except OSError:
+                return False
+        return True
+
+    read_all = not all(world_readable(Path(p)) for p in (sys.executable, sys.prefix, Path(__file__).parent))
+    if grade_run.probe_drop(read_all):
+        return True, read_all
+    print("workbook grade: warning: cannot run the kernels as an unprivileged user here, so they run as root "
+          "and a submission could write anywhere root can (see docs/grading.md)", file=stderr)
+    return False, False
+
+
+# --------------------------------------------------------------------------- reports
+
+def fmt_points(x) -> str:
+    if x == "" or x is None:
+        return ""
+    x = float(x)
+    return str(int(x)) if x == int(x) else f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def _md(text: str) -> str:
+    text = (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+    return "<br>".join(text.splitlines()) or "&nbsp;"
+
+
+OUTCOME_LABEL = {"passed": "✓ passed", "failed": "✗ failed", "not-attempted": "not attempted",
+                 "error": "✗ error", "timeout": "⏱ timeout", "skipped": "skipped"}
+
+ADVICE = {
+    "failed": "**failed**: your function runs but gives a wrong answer. The message says which case, what was "
+              "expected and what your code gave, often with a likely cause. Fix the function, run its cell, "
+              "then run the check cell again until it prints a line starting with ✓.",
+    "not-attempted": "**not attempted**: the exercise still raises `NotImplementedError`. Replace "
+                     "`# YOUR CODE HERE` and `raise NotImplementedError()` in its cell with your code.",
+    "error": "**error**: the check crashed before it could judge the answer (the message names the exception). "
+             "Often a name your function needs is not defined in the exercise cell itself, or the function "
+             "crashed in a way the check did not expect: run the exercise cell and the check cell in a fresh "
+             "kernel (Kernel > Restart) to see it.",
+    "timeout": "**timeout**: the check ran past its time limit and was stopped. Look for a loop that never "
+               "ends, or a much slower algorithm than needed (a Python loop where one array operation would do).",
+    "skipped": "**skipped**: this check never ran, for the reason in its message (the kernel died or time ran "
+               "out earlier). Fix that first; this check may well pass afterwards.",
+}
+
+
+def feedback_page(sub: Submission, row: dict, checks: list, pristine, stamp: str) -> str:
+    lines = []
+    if sub.status in ("unreadable", "unknown-notebook"):
+        lines += [f"# Feedback on `{sub.path.name}`", "",
+                  f"**Score: 0 points. This file could not be graded** (status: {sub.status}).", ""]
+        if sub.status == "unreadable":
+            lines += [f"It could not be read as a Jupyter notebook: {sub.reason}.", "",
+                      "What to do: open the file in Jupyter to see that it is your notebook, save it "
+                      "(File > Save Notebook), and hand in that `.ipynb` file itself, not an export or "
+                      "a screenshot."]
+        else:
+            lines += [f"It is not clear which notebook of the course this is: {sub.reason}.", "",
+                      "What to do: hand in the notebook you filled in from `notebooks/`, keeping the notebook's "
+                      "name in the file name (for example `yourname_04_rnn_cell.ipynb`)."]
+        lines += ["", f"Submission `{sub.display}`, graded {stamp}, sha256 `{sub.sha256 or '-'}`.", ""]
+        return "\n".join(lines)
+
+    nb_id = sub.notebook
+    lines += [f"# Feedback: {pristine.title}", "",
+              f"**Score: {fmt_points(row['points'])} / {fmt_points(row['max_points'])} points**", "",
+              f"Notebook `{nb_id}` · submission `{sub.display}` · graded {stamp}", ""]
+    if row["status"] != "ok" and sub.reason:
+        what = "ran out of time" if row["status"] == "timeout" else "stopped because its kernel died"
+        lines += [f"> Grading {what}: {sub.reason}. Checks after that point could not run.", ""]
+    elif row["status"] == "timeout":
+        lines += ["> A cell ran past its time limit and was interrupted; the checks below say which.", ""]
+    for note in sub.notes:
+        lines += [f"> {note}", ""]
+    lines += ["| Check | Points | Result | What the check said |", "|---|---:|---|---|"]
+    for c in checks:
+        lines.append(f"| `{c.check}` | {fmt_points(c.points)} / {fmt_points(c.max_points)} | "
+                     f"{OUTCOME_LABEL.get(c.outcome, c.outcome)} | {_md(c.message)} |")
+    lines.append("")
+    seen = [o for o in ("failed", "not-attempted", "error", "timeout", "skipped") if any(c.outcome == o for c in checks)]
+    if seen:
+        lines += ["## What to do next", ""] + [f"- {ADVICE[o]}" for o in seen] + [""]
+    elif checks:
+        lines += ["Every check passed. Well done!", ""]
+    lines += ["## Where to find help", "",
+              f"Open `notebooks/{nb_id}.ipynb`. Under each exercise there is a folded **Hints** section (click it "
+              "to open it): it goes step by step from a gentle nudge to the key equation and the shapes, without "
+              "giving the answer away. Try them before anything else. The complete worked solutions are in "
+              f"`solutions/{nb_id}.ipynb`; read them after the deadline, to compare with your own.", "",
+              "How this was graded: your answer cells were run in a fresh copy of the course notebook, "
+              "top to bottom, with the course's own check cells. Only the code in the exercise cells counts; "
+              "changes to other cells are not part of the grade.", ""]
+    return "\n".join(lines)
+
+
+def _summary(rows, total_seconds, out: Path, pages: int) -> str:
+    width = min(44, max([len("submission")] + [len(r["submission"]) for r in rows]))
+
+    def short(text):
+        return text if len(text) <= width else "…" + text[-(width - 1):]
+
+    nb_width = max([len("notebook")] + [len(r["notebook"]) for r in rows])
+    head = f"{'submission':{width}}  {'notebook':{nb_width}}  {'points':>9}  {'status':16}  {'seconds':>7}"
+    out_lines = [head, "-" * len(head)]
+    for r in rows:
+        pts = f"{fmt_points(r['points'])} / {fmt_points(r['max_points'])}" if r["max_points"] != "" else "-"
+        out_lines.append(f"{short(r['submission']):{width}}  {r['notebook']:{nb_width}}  {pts:>9}  "
+                         f"{r['status']:16}  {r['seconds']:>7}")
+    counts = {}
+    for r in rows:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    tally = ", ".join(f"{k} {v}" for k, v in counts.items())
+    out_lines += ["-" * len(head),
+                  f"{len(rows)} submission{'s' if len(rows) != 1 else ''} graded in {total_seconds:.1f} s ({tally}).",
+                  f"Wrote {out / 'grades.csv'}, {out / 'checks.csv'} and {pages} feedback page"
+                  f"{'s' if pages != 1 else ''} in {out / 'feedback'}/"]
+    return "\n".join(out_lines)
+
+
+# --------------------------------------------------------------------------- main
 
 def run(args) -> int:
-    raise SystemExit("workbook grade is not available yet")
+    t_start = time.monotonic()
+    solutions = Path(args.solutions)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        print(f"workbook grade: --out {out} is a file, not a folder", file=sys.stderr)
+        return 2
+    known_paths = sorted(solutions.glob("*.ipynb")) if solutions.is_dir() else []
+    if not known_paths:
+        print(f"workbook grade: no solution notebooks in {solutions}", file=sys.stderr)
+        return 2
+    files, problems = find_submissions(args.submissions)
+    if problems:
+        for p in problems:
+            print(f"workbook grade: {p}", file=sys.stderr)
+        return 2
+    if not files:
+        print("workbook grade: no .ipynb submission found", file=sys.stderr)
+        return 2
+
+    known = {p.stem: p for p in known_paths}
+    subs = [Submission(f, str(f)) for f in files]
+    _feedback_names(subs)
+    pristines = {}
+    lazy = _LazyPristines(known, pristines)
+    for s in subs:  # only the pristine notebooks that are needed are loaded
+        try:
+            _read(s, known, lazy)
+        except Exception as e:  # noqa: BLE001 - a broken solution notebook is the course's bug
+            print(f"workbook grade: cannot use {known.get(s.notebook, solutions)} to grade {s.display}: {e}",
+                  file=sys.stderr)
+            return 1
+
+    drop, read_all = _isolation(sys.stderr) if any(not s.status for s in subs) else (False, False)
+    threads = max(1, (os.cpu_count() or 1) // args.jobs) if args.jobs > 1 else 0
+    limits = Limits(cell_timeout=args.cell_timeout, timeout=args.timeout, memory_mb=args.memory_mb,
+                    threads=threads, drop=drop, read_all=read_all)
+
+    (out / "feedback").mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y-%m-%d %H:%M")
+    rows, check_rows, failures = {}, {}, []
+    done = [0]
+    n = len(subs)
+
+    def record(sub: Submission, result, seconds: float, error):
+        done[0] += 1
+        if error is not None:
+            failures.append(sub)
+            print(f"[{done[0]}/{n}] {sub.display}: the grader failed ({error.__class__.__name__}: {error}); "
+                  "no row written", file=sys.stderr)
+            return
+        pristine = pristines.get(sub.notebook)
+        max_points = pristine.max_points if pristine else ""
+        if result is None:  # unreadable or unknown-notebook
+            status, checks = sub.status, []
+        else:
+            status, checks = result.status, result.checks
+            sub.reason = result.note
+        points = sum(c.points for c in checks)
+        row = {"submission": sub.display, "notebook": sub.notebook, "points": fmt_points(points),
+               "max_points": fmt_points(max_points), "status": status, "seconds": f"{seconds:.1f}",
+               "sha256": sub.sha256}
+        rows[sub.display] = row
+        check_rows[sub.display] = [
+            {"submission": sub.display, "notebook": sub.notebook, "check": c.check, "points": fmt_points(c.points),
+             "max_points": fmt_points(c.max_points), "outcome": c.outcome, "message": c.message} for c in checks]
+        page = feedback_page(sub, row, checks, pristine, stamp)
+        (out / "feedback" / sub.feedback).write_text(page, encoding="utf-8")
+        score = f"{row['points']}/{row['max_points']}" if row["max_points"] != "" else "-"
+        print(f"[{done[0]}/{n}] {sub.display}: {score} {status} ({row['seconds']} s)", file=sys.stderr)
+
+    for s in subs:
+        if s.status:
+            record(s, None, 0.0, None)
+    _grade_all(subs, pristines, limits, args.jobs, record)
+
+    ordered = [rows[s.display] for s in subs if s.display in rows]
+    with open(out / "grades.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, GRADES_COLUMNS)
+        w.writeheader()
+        w.writerows(ordered)
+    with open(out / "checks.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, CHECKS_COLUMNS)
+        w.writeheader()
+        for s in subs:
+            w.writerows(check_rows.get(s.display, []))
+    print(_summary(ordered, time.monotonic() - t_start, out, len(ordered)))
+    if failures:
+        print(f"workbook grade: the grader failed on {len(failures)} submission(s); their rows are missing",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+class _LazyPristines(dict):
+    """pristines[id] loads solutions/<id>.ipynb the first time it is asked for."""
+
+    def __init__(self, known, cache):
+        super().__init__()
+        self.known, self.cache = known, cache
+
+    def __getitem__(self, nb_id):
+        if nb_id not in self.cache:
+            self.cache[nb_id] = grade_run.load_pristine(self.known[nb_id])
+        return self.cache[nb_id]
