@@ -153,7 +153,8 @@ class Check:
         bad = ~np.isfinite(arr_f) & np.isfinite(exp_f)
         if np.any(bad):
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
-            self.fail(case, f"{name} contains {arr_f[idx]} at index {idx}, expected {fmt_num(exp_f[idx])}.",
+            at = f" at index {idx}" if idx else ""
+            self.fail(case, f"{name} contains {arr_f[idx]}{at}, expected {fmt_num(exp_f[idx])}.",
                       self._match_mistake(arr, mistakes, atol, rtol)
                       or cause or "an overflow (exp of a large number?) or a division by zero.")
         finite = np.isfinite(exp_f)
@@ -197,7 +198,8 @@ class Check:
             except Exception:
                 continue
             if wrong is not None and wrong.shape == arr.shape and np.allclose(
-                    arr.astype(np.float64), wrong.astype(np.float64), atol=max(atol, 1e-8), rtol=max(rtol, 1e-6)):
+                    arr.astype(np.float64), wrong.astype(np.float64), atol=max(atol, 1e-8), rtol=max(rtol, 1e-6),
+                    equal_nan=True):
                 return description
         return None
 
