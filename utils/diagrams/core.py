@@ -41,6 +41,7 @@ def new_diagram(width: float, height: float, figsize=None, title: str | None = N
     ax.axis("off")
     if title:
         ax.set_title(title)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.9 if title else 0.99)
     return fig, ax
 
 
