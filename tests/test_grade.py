@@ -141,3 +141,269 @@ def read_csv(path: Path) -> list[dict]:
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --------------------------------------------------------------------------- unit tests (no kernel)
+
+def test_parse_notebook_reasons():
+    from utils.grade_run import Unreadable, parse_notebook
+
+    for data, words in [(b"\x89PNG\r\n\x1a\n\x00\x00", "not text"), (b"{ not json", "not valid notebook JSON"),
+                        (b'{"hello": 1}', "not a Jupyter notebook"), (b'{"nbformat": 5, "cells": []}', "nbformat 5"),
+                        (b'{"nbformat": 4, "cells": 3}', "no list of cells"), (b"[1, 2]", "not a Jupyter notebook")]:
+        with pytest.raises(Unreadable, match=words):
+            parse_notebook(data)
+    nb = parse_notebook(json.dumps(toy_solution()).encode())
+    assert len(nb["cells"]) == len(toy_solution()["cells"])
+
+
+def test_identify_by_metadata_then_longest_id_in_the_name():
+    from utils.grade import identify
+
+    known = {"01_feedforward": None, "04_rnn_cell": None, "04_rnn": None}
+    assert identify({"metadata": {"workbook": {"id": "04_rnn_cell"}}}, Path("x.ipynb"), known) == "04_rnn_cell"
+    assert identify({"metadata": {"workbook": {"id": "99_nope"}}}, Path("a_01_feedforward.ipynb"), known) == "01_feedforward"
+    assert identify({"metadata": {}}, Path("alice_04_rnn_cell (1).ipynb"), known) == "04_rnn_cell"
+    assert identify(None, Path("homework.ipynb"), known) == ""
+
+
+def test_rebuild_takes_only_answer_sources_from_the_student(tmp_path):
+    from utils.grade_run import STUB_SOURCE, load_pristine, rebuild
+
+    path = _write(tmp_path, f"{TOY}.ipynb", toy_solution())
+    pristine = load_pristine(path)
+    assert pristine.max_points == 5 and pristine.checks == [("check_double", 2), ("check_square", 3)]
+    assert pristine.title == "90 · A toy notebook"
+    student = _with_answers(toy_student(), "def double(x):\n    return x + x", None)
+    _by_id(student, "chk-double")["source"] = "pass"
+    _by_id(student, "setup")["source"] = "check_double = lambda f: None"
+    _by_id(student, "chk-square")["metadata"]["tags"] = ["skip-execution"]
+    student["cells"] = [c for c in student["cells"] if c["id"] != "ans-square"]
+    student["cells"].append(_cell("code", "print('extra')", "extra"))
+    cells, notes = rebuild(pristine, student)
+    by_number = {c.number: c for c in cells}
+    assert [c.kind for c in cells].count("check") == 2
+    assert by_number[2].source == SETUP  # set-up from the pristine copy
+    assert by_number[4].source == "def double(x):\n    return x + x" and by_number[4].origin == "grade_id"
+    assert "BEGIN HIDDEN TESTS" in by_number[5].source  # the pristine check, hidden tests included
+    assert "raise NotImplementedError()" in by_number[7].source and by_number[7].origin == "stub"
+    assert by_number[8].run and all("extra" not in c.source for c in cells)
+    assert any("`square`" in n for n in notes)
+    assert STUB_SOURCE.startswith("# YOUR CODE HERE")
+    # matched by cell id when the nbgrader metadata is gone
+    student = _with_answers(toy_student(), "def double(x):\n    return 2 * x")
+    del _by_id(student, "ans-double")["metadata"]["nbgrader"]
+    cells, _ = rebuild(pristine, student)
+    assert cells[3].origin == "cell id" and "2 * x" in cells[3].source
+
+
+def test_usage_errors_exit_2(tmp_path, capsys):
+    from utils.cli import main
+
+    sol = tmp_path / "sol"
+    sol.mkdir()
+    _write(sol, f"{TOY}.ipynb", toy_solution())
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = tmp_path / "out"
+    assert main(["grade", str(tmp_path / "missing.ipynb"), "--out", str(out), "--solutions", str(sol)]) == 2
+    assert main(["grade", str(empty), "--out", str(out), "--solutions", str(sol)]) == 2
+    assert main(["grade", str(sol), "--out", str(sol / f"{TOY}.ipynb"), "--solutions", str(sol)]) == 2
+    assert main(["grade", str(sol), "--out", str(out), "--solutions", str(empty)]) == 2
+    for bad in (["--jobs", "0"], ["--timeout", "-1"], ["--cell-timeout", "x"], ["--memory-mb", "10"], []):
+        args = ["grade", str(sol), "--solutions", str(sol)] + bad + ([] if not bad else ["--out", str(out)])
+        with pytest.raises(SystemExit) as e:
+            main(args)
+        assert e.value.code == 2
+    assert not out.exists()
+    assert "--solutions" not in subprocess.run([sys.executable, "-m", "utils", "grade", "--help"], cwd=ROOT,
+                                               capture_output=True, text=True).stdout
+
+
+# --------------------------------------------------------------------------- the adversarial batch
+
+ROOTED = hasattr(os, "geteuid") and os.geteuid() == 0
+SLEEPER = "4242.25"  # `sleep SLEEPER` is started in the background by the tampering submission
+
+CORRECT = {"double": "def double(x):\n    return 2 * x", "square": "def square(x):\n    return x * x"}
+
+
+def _tamper_source(targets, folders):
+    kill_parent = "try:\n    os.kill(os.getppid(), signal.SIGKILL)\nexcept OSError:\n    pass\n" if ROOTED else ""
+    return (
+        "import os, signal, subprocess, pathlib\n"
+        f"for t in {[str(t) for t in targets]!r}:\n"
+        "    try:\n        pathlib.Path(t).write_text('tampered')\n    except OSError:\n        pass\n"
+        f"for d in {[str(d) for d in folders]!r}:\n"
+        "    try:\n        (pathlib.Path(d) / 'planted.py').write_text('x = 1')\n    except OSError:\n        pass\n"
+        f"subprocess.Popen(['sleep', '{SLEEPER}'], start_new_session=True)\n"
+        + kill_parent + CORRECT["double"])
+
+
+def adversarial_cases(sol: Path, subs: Path, out: Path) -> dict:
+    """file name -> (notebook content, expected status, expected points, {check: outcome})."""
+    stub, solution = toy_student(), toy_solution()
+    both = {"check_double": "passed", "check_square": "passed"}
+    none = {"check_double": "not-attempted", "check_square": "not-attempted"}
+    cases = {}
+
+    def add(name, nb, status, points, outcomes):
+        cases[name] = (nb, status, points, outcomes)
+
+    add(f"solution_{TOY}.ipynb", solution, "ok", 5, both)
+    add(f"stub_{TOY}.ipynb", stub, "ok", 0, none)
+    add(f"wrong_{TOY}.ipynb", _with_answers(stub, CORRECT["double"], "def square(x):\n    return x + x"), "ok", 2,
+        {"check_double": "passed", "check_square": "failed"})
+    nb = copy.deepcopy(stub)
+    for cid in ("chk-double", "chk-square"):
+        _by_id(nb, cid)["source"] = "pass"
+    add(f"checks_pass_{TOY}.ipynb", nb, "ok", 0, none)
+    add(f"checks_deleted_correct_{TOY}.ipynb", _drop_cells(_with_answers(stub, **CORRECT), {"chk-double", "chk-square"}),
+        "ok", 5, both)
+    add(f"checks_deleted_stub_{TOY}.ipynb", _drop_cells(stub, {"chk-double", "chk-square", "setup"}), "ok", 0, none)
+    nb = _with_answers(stub, CORRECT["double"])
+    for cid in ("chk-double", "chk-square", "ans-double"):
+        _by_id(nb, cid)["metadata"]["tags"] = ["skip-execution", "raises-exception"]
+    add(f"skip_tagged_{TOY}.ipynb", nb, "ok", 2, {"check_double": "passed", "check_square": "not-attempted"})
+    add(f"loop_{TOY}.ipynb", _with_answers(stub, "def double(x):\n    while True:\n        pass", CORRECT["square"]),
+        "timeout", 3, {"check_double": "timeout", "check_square": "passed"})
+    add(f"loop_sigint_ignored_{TOY}.ipynb", _with_answers(
+        stub, "import signal\ndef double(x):\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n    while True:\n        pass",
+        CORRECT["square"]), "timeout", 0, {"check_double": "timeout", "check_square": "skipped"})
+    add(f"os_exit_{TOY}.ipynb", _with_answers(stub, "import os\ndef double(x):\n    os._exit(3)", CORRECT["square"]),
+        "kernel-died", 0, {"check_double": "error", "check_square": "skipped"})
+    add(f"memory_{TOY}.ipynb", _with_answers(
+        stub, "def double(x):\n    hoard = []\n    while True:\n        hoard.append(bytearray(2**26))",
+        CORRECT["square"]), "ok", 3, {"check_double": "error", "check_square": "passed"})
+    add(f"broken_{TOY}.ipynb", json.dumps(solution)[:-40], "unreadable", 0, {})
+    add("photo.ipynb", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "unreadable", 0, {})
+    add("not_a_notebook.ipynb", '{"name": "alice", "answers": [1, 2]}', "unreadable", 0, {})
+    nb = _with_answers(solution, None)
+    nb["nbformat_minor"] = 0
+    for c in nb["cells"]:
+        del c["id"]
+    add(f"nbformat40_{TOY}.ipynb", nb, "ok", 5, both)
+    noisy = ("import sys, warnings\n"
+             "def double(x):\n    for i in range(20000):\n        print('line', i, 'of a long story')\n"
+             "    print('E' * 1000, file=sys.stderr)\n    warnings.warn('a warning costs nothing')\n    return 2 * x\n")
+    quiet = ("import sys, os\nsys.stdout = open(os.devnull, 'w')  # hides the check's output\n"
+             "def square(x):\n    print('x' * (40 * 2**20))  # one message larger than the 32 MiB cap\n"
+             "    return x * x\n")
+    add(f"noisy_{TOY}.ipynb", _with_answers(stub, noisy, quiet), "ok", 5, both)
+    add("homework.ipynb", _with_answers(stub, **CORRECT), "ok", 5, both)  # identified by its metadata
+    nb = _with_answers(stub, **CORRECT)
+    nb["metadata"] = {}
+    add("untitled.ipynb", nb, "unknown-notebook", 0, {})
+    targets = [sol / f"{TOY}.ipynb", subs / f"solution_{TOY}.ipynb", out / "grades.csv", ROOT / "utils" / "grade.py"]
+    folders = [sol, subs, out, out / "feedback"] + ([ROOT, ROOT / "utils"] if ROOTED else [])
+    if not ROOTED:  # as an ordinary user the kernel *can* write where the user can: aim only at temporary copies
+        targets, folders = [t for t in targets if ROOT not in t.parents], [sol, subs]
+    add(f"tamper_{TOY}.ipynb", _with_answers(stub, _tamper_source(targets, folders), CORRECT["square"]), "ok", 5, both)
+    return cases
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    base = tmp_path_factory.mktemp("grade")
+    sol, subs, out = base / "solutions", base / "class", base / "out"
+    sol.mkdir()
+    (subs / "group-b" / ".ipynb_checkpoints").mkdir(parents=True)
+    _write(sol, f"{TOY}.ipynb", toy_solution())
+    cases = adversarial_cases(sol, subs, out)
+    for name, (nb, *_) in cases.items():
+        _write(subs / ("group-b" if name.startswith("loop") else ""), name, nb)
+    _write(subs / "group-b" / ".ipynb_checkpoints", f"stub_{TOY}-checkpoint.ipynb", toy_student())
+    before = {p: sha256(p) for p in [*base.rglob("*"), *(ROOT / "utils").glob("*.py")] if p.is_file()}
+    t0 = time.monotonic()
+    proc = grade(subs, "--out", out, "--jobs", "2", "--cell-timeout", "2", "--timeout", "60", "--memory-mb", "1024",
+                 solutions=sol)
+    seconds = time.monotonic() - t0
+    rows = {Path(r["submission"]).name: r for r in read_csv(out / "grades.csv")}
+    checks = {}
+    for r in read_csv(out / "checks.csv"):
+        checks.setdefault(Path(r["submission"]).name, {})[r["check"]] = r
+    return dict(base=base, sol=sol, subs=subs, out=out, cases=cases, proc=proc, rows=rows, checks=checks,
+                before=before, seconds=seconds)
+
+
+def test_batch_writes_one_row_per_submission(batch):
+    assert set(batch["rows"]) == set(batch["cases"])  # the checkpoint copy is not a submission
+    with open(batch["out"] / "grades.csv", newline="") as f:
+        assert next(csv.reader(f)) == ["submission", "notebook", "points", "max_points", "status", "seconds", "sha256"]
+    with open(batch["out"] / "checks.csv", newline="") as f:
+        assert next(csv.reader(f)) == ["submission", "notebook", "check", "points", "max_points", "outcome", "message"]
+    for name in batch["cases"]:
+        assert (batch["out"] / "feedback" / (Path(name).stem + ".md")).is_file()
+    assert "submissions graded in" in batch["proc"].stdout
+
+
+@pytest.mark.parametrize("case", list(adversarial_cases(Path("s"), Path("c"), Path("o"))))
+def test_adversarial_case(batch, case):
+    _, status, points, outcomes = batch["cases"][case]
+    row = batch["rows"][case]
+    got = {c: r["outcome"] for c, r in batch["checks"].get(case, {}).items()}
+    assert (row["status"], float(row["points"]), got) == (status, points, outcomes), batch["checks"].get(case)
+    if status in ("ok", "timeout", "kernel-died") or case.startswith("broken"):
+        assert row["notebook"] == TOY and row["max_points"] == "5"
+
+
+def test_messages_say_what_happened(batch):
+    checks = batch["checks"]
+    assert "expected 16" in checks[f"wrong_{TOY}.ipynb"]["check_square"]["message"]
+    assert checks[f"solution_{TOY}.ipynb"]["check_double"]["message"] == "✓ double: 1/1 cases match"
+    assert "not implemented yet" in checks[f"stub_{TOY}.ipynb"]["check_double"]["message"]
+    assert "cell time limit of 2 s" in checks[f"loop_{TOY}.ipynb"]["check_double"]["message"]
+    assert "did not stop when interrupted" in checks[f"loop_sigint_ignored_{TOY}.ipynb"]["check_square"]["message"]
+    assert "exited with code 3" in checks[f"os_exit_{TOY}.ipynb"]["check_double"]["message"]
+    assert "kernel died" in checks[f"os_exit_{TOY}.ipynb"]["check_square"]["message"]
+    assert checks[f"memory_{TOY}.ipynb"]["check_double"]["message"].startswith("MemoryError")
+    assert all(len(r["message"]) <= 2000 for c in checks.values() for r in c.values())
+
+
+def test_feedback_page(batch):
+    page = (batch["out"] / "feedback" / f"wrong_{TOY}.md").read_text()
+    assert "# Feedback: 90 · A toy notebook" in page and "**Score: 2 / 5 points**" in page
+    assert "| `check_square` | 0 / 3 | ✗ failed | square(4) returned 8, expected 16.<br>Likely cause" in page
+    assert f"notebooks/{TOY}.ipynb" in page and "Hints" in page and f"solutions/{TOY}.ipynb" in page
+    page = (batch["out"] / "feedback" / "untitled.md").read_text()
+    assert "unknown-notebook" in page and "file name" in page
+    page = (batch["out"] / "feedback" / f"os_exit_{TOY}.md").read_text()
+    assert "kernel died" in page and "**skipped**" in page
+
+
+def test_submissions_and_course_files_are_unchanged(batch):
+    after = {p: sha256(p) for p in batch["before"] if p.exists()}
+    changed = [str(p) for p, digest in batch["before"].items() if after.get(p) != digest
+               and not str(p).startswith(str(batch["out"]))]
+    assert changed == []
+    for name, row in batch["rows"].items():
+        path = next(batch["subs"].rglob(name))
+        assert row["sha256"] == sha256(path)
+    planted = [p for p in [*batch["base"].rglob("planted.py"), ROOT / "planted.py", ROOT / "utils" / "planted.py"]
+               if p.exists()]
+    if ROOTED:  # the kernels ran as throw-away users: nothing of the grader's could be written
+        assert planted == []
+        assert not (batch["out"] / "planted.py").exists()
+        leftovers = [p for p in Path("/proc").glob("[0-9]*/cmdline")
+                     if SLEEPER in p.read_bytes().decode(errors="replace")] if Path("/proc").is_dir() else []
+        assert leftovers == [], "a background process of a submission outlived its grading"
+    else:
+        for p in planted:
+            p.unlink()
+
+
+def test_whole_submission_timeout(tmp_path):
+    sol, subs, out = tmp_path / "sol", tmp_path / "subs", tmp_path / "out"
+    sol.mkdir()
+    subs.mkdir()
+    _write(sol, f"{TOY}.ipynb", toy_solution())
+    slow = "import time\ndef {0}(x):\n    time.sleep(1.2)\n    return {1}"  # check_double calls it twice
+    _write(subs, f"slow_{TOY}.ipynb", _with_answers(toy_student(), slow.format("double", "2 * x"),
+                                                     slow.format("square", "x * x")))
+    grade(subs, "--out", out, "--timeout", "4", "--cell-timeout", "3", solutions=sol)
+    (row,) = read_csv(out / "grades.csv")
+    got = {r["check"]: (r["outcome"], r["message"]) for r in read_csv(out / "checks.csv")}
+    assert (row["status"], row["points"]) == ("timeout", "2")
+    assert got["check_double"][0] == "passed"
+    assert got["check_square"][0] in ("timeout", "skipped") and "time limit of 4 s" in got["check_square"][1]
+    assert float(row["seconds"]) < 8

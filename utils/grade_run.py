@@ -343,7 +343,7 @@ def _seed_matplotlib_cache(target: Path):
         pass
 
 
-def _make_manager(kernel_name: str, connection_file: str, prefix: list):
+def _make_manager(kernel_name: str, connection_file: str, prefix: list, ipc_prefix: str = ""):
     from jupyter_client import KernelManager
 
     class GradingKernelManager(KernelManager):
@@ -352,6 +352,9 @@ def _make_manager(kernel_name: str, connection_file: str, prefix: list):
         def format_kernel_cmd(self, extra_arguments=None):
             return prefix + super().format_kernel_cmd(extra_arguments)
 
+    if ipc_prefix:  # unix sockets the kernel's user creates: other users cannot connect to them
+        return GradingKernelManager(kernel_name=kernel_name, connection_file=connection_file,
+                                    transport="ipc", ip=ipc_prefix)
     return GradingKernelManager(kernel_name=kernel_name, connection_file=connection_file)
 
 
@@ -475,7 +478,10 @@ def run_cells(cells: list, kernel_name: str, limits: Limits) -> RunResult:
         work = root / "work"
         work.mkdir(mode=0o700)
         env = _kernel_env(work, limits)
+        ipc = root / "ipc"
         if limits.drop:
+            ipc.mkdir(mode=0o700)
+            os.chown(ipc, uid, uid)
             _seed_matplotlib_cache(Path(env["MPLCONFIGDIR"]))
             for dirpath, dirnames, filenames in os.walk(work):
                 os.chown(dirpath, uid, uid)
@@ -488,7 +494,7 @@ def run_cells(cells: list, kernel_name: str, limits: Limits) -> RunResult:
         if not checks:
             return RunResult("ok", [results[c.grade_id] for c in graded])
 
-        km = _make_manager(kernel_name, str(root / "kernel.json"), prefix)
+        km = _make_manager(kernel_name, str(root / "kernel.json"), prefix, str(ipc / "k") if limits.drop else "")
         stderr_path = root / "kernel-stderr.txt"
         try:
             with open(stderr_path, "wb") as err:
