@@ -97,14 +97,15 @@ class Check:
     def call(self, fn, *args, case: str, cause: str | None = None, **kwargs):
         """Call the learner's function on one case and return what it returns.
 
-        NumPy arguments are copied first, so a function that modifies its input in
-        place cannot spoil the reference computed from the same arrays.
+        NumPy arguments (also inside lists, tuples and dicts) are copied first, so a
+        function that modifies its input in place cannot spoil the reference computed
+        from the same arrays.
         """
         if not callable(fn):
             self.fail(None, f"expected a function, got {type(fn).__name__}. Pass the function itself, "
                             f"without calling it: check_{self.exercise}({self.exercise}).")
-        args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
-        kwargs = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in kwargs.items()}
+        args = tuple(_copy_arrays(a) for a in args)
+        kwargs = {k: _copy_arrays(v) for k, v in kwargs.items()}
         try:
             result = fn(*args, **kwargs)
         except NotImplementedError:
@@ -213,6 +214,17 @@ class Check:
         if extra:
             line += f"; {extra}"
         print(line)
+
+
+def _copy_arrays(value):
+    """Copy NumPy arrays, also inside lists, tuples and dicts; leave anything else as it is."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: _copy_arrays(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return type(value)(_copy_arrays(v) for v in value)
+    return value
 
 
 def short_repr(x, limit: int = 80) -> str:

@@ -65,11 +65,13 @@ def node(ax, xy, r=0.3, text="", color="hidden", fontsize=10, **kwargs):
     return patch
 
 
-def arrow(ax, start, end, text="", color="line", lw=1.2, shrink=0.0, curve=0.0, fontsize=9, text_offset=(0, 0.15)):
-    """An arrow from start to end, optionally curved (curve > 0 bends left) and labelled."""
+def arrow(ax, start, end, text="", color="line", lw=1.2, shrink=0.0, curve=0.0, fontsize=9, text_offset=(0, 0.15),
+          linestyle="-"):
+    """An arrow from start to end, optionally curved (curve > 0 bends left), dashed ("--") and labelled."""
     style = f"arc3,rad={curve}"
     patch = FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12, color=COLORS.get(color, color),
-                            lw=lw, shrinkA=shrink, shrinkB=shrink, connectionstyle=style)
+                            lw=lw, shrinkA=shrink, shrinkB=shrink, connectionstyle=style,
+                            linestyle=linestyle)
     ax.add_patch(patch)
     if text:
         mx, my = (start[0] + end[0]) / 2 + text_offset[0], (start[1] + end[1]) / 2 + text_offset[1]
