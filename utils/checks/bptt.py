@@ -382,6 +382,7 @@ def check_grad_check(grad_check):
                     for k in params}
         work = {k: v.copy() for k, v in params.items()}
         got = chk.call(grad_check, f, work, {k: v.copy() for k, v in grads.items()}, eps=eps, case=case,
+                       copy_args=False,
                        cause="f takes the whole dict of parameters: change one entry of params[name] in place, "
                              "call f(params), and put the entry back.")
         chk.expect(isinstance(got, dict), case=case,

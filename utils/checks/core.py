@@ -94,18 +94,20 @@ class Check:
         raise CheckFailure(msg)
 
     # -- calling the learner's code ------------------------------------------------
-    def call(self, fn, *args, case: str, cause: str | None = None, **kwargs):
+    def call(self, fn, *args, case: str, cause: str | None = None, copy_args: bool = True, **kwargs):
         """Call the learner's function on one case and return what it returns.
 
         NumPy arguments (also inside lists, tuples and dicts) are copied first, so a
         function that modifies its input in place cannot spoil the reference computed
-        from the same arrays.
+        from the same arrays. copy_args=False passes the caller's objects, for a check
+        that must see what the function did to its input.
         """
         if not callable(fn):
             self.fail(None, f"expected a function, got {type(fn).__name__}. Pass the function itself, "
                             f"without calling it: check_{self.exercise}({self.exercise}).")
-        args = tuple(_copy_arrays(a) for a in args)
-        kwargs = {k: _copy_arrays(v) for k, v in kwargs.items()}
+        if copy_args:
+            args = tuple(_copy_arrays(a) for a in args)
+            kwargs = {k: _copy_arrays(v) for k, v in kwargs.items()}
         try:
             result = fn(*args, **kwargs)
         except NotImplementedError:
