@@ -407,3 +407,116 @@ def test_whole_submission_timeout(tmp_path):
     assert got["check_double"][0] == "passed"
     assert got["check_square"][0] in ("timeout", "skipped") and "time limit of 4 s" in got["check_square"][1]
     assert float(row["seconds"]) < 8
+
+
+# --------------------------------------------------------------------------- the real course
+
+def course_ids() -> list:
+    """Every notebook in solutions/ (the synthetic one while there is none)."""
+    return sorted(p.stem for p in (ROOT / "solutions").glob("*.ipynb")) or [TOY]
+
+
+def _course_source(base: Path, nb_id: str) -> tuple[Path, dict, dict]:
+    """(solutions folder, solution notebook, student notebook as shipped) for nb_id."""
+    if nb_id == TOY:
+        sol = base / "toy-solutions"
+        sol.mkdir(exist_ok=True)
+        _write(sol, f"{TOY}.ipynb", toy_solution())
+        return sol, toy_solution(), toy_student()
+    sol = ROOT / "solutions"
+    solution = json.loads((sol / f"{nb_id}.ipynb").read_text(encoding="utf-8"))
+    shipped = ROOT / "notebooks" / f"{nb_id}.ipynb"
+    student = (json.loads(shipped.read_text(encoding="utf-8")) if shipped.exists()
+               else build.student_notebook(solution, nb_id))
+    return sol, solution, student
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    base = tmp_path_factory.mktemp("course")
+    subs, out = base / "class", base / "out"
+    (subs / "solution").mkdir(parents=True)
+    (subs / "student").mkdir()
+    sol = None
+    for nb_id in course_ids():
+        sol, solution, student = _course_source(base, nb_id)
+        _write(subs / "solution", f"{nb_id}.ipynb", solution)
+        _write(subs / "student", f"{nb_id}.ipynb", student)
+    grade(subs, "--out", out, "--jobs", "2", solutions=sol)
+    rows = {(Path(r["submission"]).parent.name, r["notebook"]): r for r in read_csv(out / "grades.csv")}
+    checks = {}
+    for r in read_csv(out / "checks.csv"):
+        checks.setdefault((Path(r["submission"]).parent.name, r["notebook"]), []).append(r)
+    return rows, checks
+
+
+@pytest.mark.parametrize("nb_id", course_ids())
+def test_every_solution_notebook_scores_full_marks(course, nb_id):
+    rows, checks = course
+    row = rows[("solution", nb_id)]
+    failing = [(c["check"], c["outcome"], c["message"][:300]) for c in checks[("solution", nb_id)]
+               if c["outcome"] != "passed"]
+    assert failing == [] and row["status"] == "ok"
+    assert float(row["points"]) == float(row["max_points"]) > 0
+
+
+@pytest.mark.parametrize("nb_id", course_ids())
+def test_every_shipped_student_notebook_scores_zero(course, nb_id):
+    rows, checks = course
+    row = rows[("student", nb_id)]
+    assert row["status"] == "ok" and float(row["points"]) == 0 and float(row["max_points"]) > 0
+    assert {c["outcome"] for c in checks[("student", nb_id)]} == {"not-attempted"}
+
+
+# --------------------------------------------------------------------------- nbgrader
+
+def _nbgrader(course: Path, *args):
+    """Run nbgrader's own command line in `course` (its `alembic` must be on PATH)."""
+    bindir = str(Path(sys.executable).parent)
+    env = dict(os.environ, PATH=bindir + os.pathsep + os.environ.get("PATH", ""))
+    proc = subprocess.run([str(Path(bindir) / "nbgrader"), *args], cwd=course, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+@pytest.mark.parametrize("nb_id", sorted({TOY, course_ids()[0]}))
+def test_nbgrader_gives_the_same_points(tmp_path, course, nb_id):
+    """nbgrader's generate_assignment and autograde accept a workbook notebook, and agree.
+
+    Run for the synthetic notebook (also with nbgrader's own release version as a
+    submission) and for the first notebook of the real course, whose `workbook grade`
+    rows come from the `course` fixture.
+    """
+    from nbgrader.api import Gradebook  # a test dependency (requirements.in): fails, never skips
+
+    sol, solution, student = _course_source(tmp_path, nb_id)
+    course_dir = tmp_path / "nbgrader-course"
+    (course_dir / "source" / "ps1").mkdir(parents=True)
+    (course_dir / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.course_id = 'workbook'\n")
+    _write(course_dir / "source" / "ps1", f"{nb_id}.ipynb", solution)
+    _nbgrader(course_dir, "generate_assignment", "ps1")
+    released = json.loads((course_dir / "release" / "ps1" / f"{nb_id}.ipynb").read_text(encoding="utf-8"))
+    submissions = {"solution": solution, "student": student}
+    if nb_id == TOY:
+        submissions["released"] = released
+    for who, nb in submissions.items():
+        (course_dir / "submitted" / who / "ps1").mkdir(parents=True)
+        _write(course_dir / "submitted" / who / "ps1", f"{nb_id}.ipynb", nb)
+    _nbgrader(course_dir, "autograde", "ps1", "--create")
+    with Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gb:
+        theirs = {who: (gb.find_submission_notebook(nb_id, "ps1", who).score,
+                        gb.find_submission_notebook(nb_id, "ps1", who).max_score) for who in submissions}
+
+    if nb_id == TOY and TOY not in course_ids():
+        subs, out = tmp_path / "class", tmp_path / "out"
+        subs.mkdir()
+        for who, nb in submissions.items():
+            _write(subs, f"{who}_{nb_id}.ipynb", nb)
+        grade(subs, "--out", out, "--jobs", "2", solutions=sol)
+        rows = {Path(r["submission"]).name.split("_")[0]: r for r in read_csv(out / "grades.csv")}
+    else:
+        rows = {who: course[0][(who, nb_id)] for who in ("solution", "student")}
+    ours = {who: (float(r["points"]), float(r["max_points"])) for who, r in rows.items()}
+    assert ours == theirs
+    assert ours["solution"][0] == ours["solution"][1] > 0 and ours["student"][0] == 0
