@@ -227,13 +227,13 @@ def check_numeric_gradient(numeric_gradient):
     }
     for case, (f, x0, expected) in cases.items():
         x = x0.copy()
-        # called through a lambda so that the learner's function sees (and must restore) this very x
-        got = chk.call(lambda: numeric_gradient(f, x, eps), case=case)
+        # copy_args=False: the learner's function gets (and must restore) this very x
+        got = chk.call(numeric_gradient, f, x, eps, case=case, copy_args=False)
         changed = np.flatnonzero(np.asarray(x != x0).ravel())
         if changed.size:
             idx = tuple(int(i) for i in np.unravel_index(changed[0], x0.shape))
-            chk.fail(case, f"x was changed by the call: x{list(idx)} is {float(x[idx])!r}, it was {float(x0[idx])!r} "
-                           f"(moved by {x[idx] - x0[idx]:.1e}).",
+            chk.fail(case, f"x was changed by the call: x{list(idx)} is {float(x[idx])!r}, "
+                           f"it was {float(x0[idx])!r} (moved by {x[idx] - x0[idx]:.1e}).",
                      "numeric_gradient must leave x as it found it: after evaluating f at x[i] + eps and "
                      "x[i] - eps, put the old value of x[i] back.")
         chk.expect_close(got, expected, case=case, name="the numeric gradient",
@@ -273,8 +273,8 @@ def check_sgd_step(sgd_step):
         arrays = dict(params)  # the array objects themselves, to see whether they were updated in place
         before = {k: v.copy() for k, v in params.items()}
         grads_before = {k: v.copy() for k, v in grads.items()}
-        # called through a lambda so that the learner's function gets (and must update) these very arrays
-        chk.call(lambda: sgd_step(params, grads, lr), case=case)
+        # copy_args=False: the learner's function gets (and must update) these very arrays
+        chk.call(sgd_step, params, grads, lr, case=case, copy_args=False)
         chk.expect(isinstance(params, dict) and set(params) == set(before), case=case,
                    what=f"params should still have the keys {sorted(before)}, it has "
                         f"{sorted(params) if isinstance(params, dict) else _describe(params)}.",
@@ -393,7 +393,8 @@ def check_mlp(MLP):
                                  lambda: np.log(_softmax(ref)),
                              "no ReLU between the layers: without it the layers collapse into one linear map.":
                                  lambda: _numpy_mlp(weights, x, hidden=None),
-                             "tanh used between the layers; this MLP uses ReLU.": lambda: _numpy_mlp(weights, x, "tanh"),
+                             "tanh used between the layers; this MLP uses ReLU.":
+                                 lambda: _numpy_mlp(weights, x, "tanh"),
                              "sigmoid used between the layers; this MLP uses ReLU.":
                                  lambda: _numpy_mlp(weights, x, "sigmoid"),
                          }, cause="the layers must run in order: Linear, ReLU, Linear, ReLU, ..., Linear.")
