@@ -164,3 +164,17 @@ def test_fit_rejects_mismatched_data():
     with pytest.raises(ValueError, match="X has 3 examples but y has 2"):
         fit(torch.nn.Linear(2, 2), torch.nn.functional.cross_entropy, (torch.zeros(3, 2), torch.zeros(2)),
             epochs=1, progress=False)
+
+
+def test_relative_error_norm_kind_ignores_near_zero_noise():
+    a = np.array([1.0, 0.0])
+    b = np.array([1.0, 1e-17])
+    assert relative_error(a, b) == 1.0
+    assert relative_error(a, b, kind="norm") < 1e-16
+    with pytest.raises(ValueError, match="kind must be"):
+        relative_error(a, b, kind="mean")
+
+
+def test_set_seed_uses_one_thread():
+    set_seed(0)
+    assert torch.get_num_threads() == 1

@@ -35,12 +35,23 @@ def numeric_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     return grad
 
 
-def relative_error(a, b, floor: float = 1e-12) -> float:
-    """max |a - b| / max(|a| + |b|, floor), taken entry-wise: scale-free, 0 when equal."""
+def relative_error(a, b, kind: str = "max", floor: float = 1e-12) -> float:
+    """How far apart two gradients are, independent of their scale; 0 when equal.
+
+    kind="max":  max over entries of |a - b| / max(|a| + |b|, floor). Strict: every entry
+                 must agree, but an entry that is ~0 in both (rounding noise of 1e-17 vs
+                 exactly 0) can dominate it.
+    kind="norm": ||a - b|| / max(||a|| + ||b||, floor), over the whole array: robust to
+                 such near-zero entries; use it for large gradients.
+    """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"relative_error: shapes differ, {a.shape} vs {b.shape}")
+    if kind not in ("max", "norm"):
+        raise ValueError(f'relative_error: kind must be "max" or "norm", got {kind!r}')
     if a.size == 0:
         return 0.0
+    if kind == "norm":
+        return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), floor))
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), floor)))

@@ -8,22 +8,26 @@ import numpy as np
 __all__ = ["plot_history", "show_images", "plot_heatmap"]
 
 
-def plot_history(history: dict, title: str | None = None, metric_name: str = "accuracy"):
-    """Training curves from a `utils.train.fit` history (or any dict of lists per epoch)."""
+def plot_history(history: dict, title: str | None = None, metric_name: str = "accuracy",
+                 eval_name: str = "validation"):
+    """Training curves from a `utils.train.fit` history (or any dict of lists per epoch).
+
+    eval_name: what the held-out curve is called in the legend ("validation", "test").
+    """
     has_metric = bool(history.get("val_metric")) and history["val_metric"][0] is not None
     fig, axes = plt.subplots(1, 2 if has_metric else 1, figsize=(10 if has_metric else 5, 3.5))
     axes = np.atleast_1d(axes)
     epochs = history.get("epoch") or list(range(1, len(history["train_loss"]) + 1))
     axes[0].plot(epochs, history["train_loss"], label="train")
     if history.get("val_loss"):
-        axes[0].plot(epochs, history["val_loss"], label="validation")
+        axes[0].plot(epochs, history["val_loss"], label=eval_name)
     axes[0].set_xlabel("epoch")
     axes[0].set_ylabel("loss")
     axes[0].legend()
     if has_metric:
         axes[1].plot(epochs, history["val_metric"], color="C1")
         axes[1].set_xlabel("epoch")
-        axes[1].set_ylabel(f"validation {metric_name}")
+        axes[1].set_ylabel(f"{eval_name} {metric_name}")
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -16,7 +16,11 @@ def set_seed(seed: int = 0) -> np.random.Generator:
     - NumPy's legacy global generator (``np.random.rand`` and friends),
     - PyTorch (CPU and, when present, CUDA),
 
-    and asks PyTorch for deterministic algorithms where it has them.
+    asks PyTorch for deterministic algorithms where it has them, and sets PyTorch to
+    one CPU thread: the course's models are small, so one thread is as fast as several
+    (often faster on a busy laptop), and every sum is then taken in the same order on
+    any machine, so stored outputs reproduce. Call ``torch.set_num_threads(n)`` after
+    it for a large model.
 
     Returns ``np.random.default_rng(seed)``: prefer drawing from it
     (``rng.normal(size=(3, 4))``) over the global generator.
@@ -34,4 +38,5 @@ def set_seed(seed: int = 0) -> np.random.Generator:
     else:
         torch.manual_seed(seed)
         torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.set_num_threads(1)
     return np.random.default_rng(seed)
