@@ -29,19 +29,26 @@ COLORS = {
 }
 
 
-def new_diagram(width: float, height: float, figsize=None, title: str | None = None):
-    """An empty axes in diagram units: x in [0, width], y in [0, height], no ticks."""
-    if figsize is None:
-        scale = min(1.0, 10.0 / max(width, 1e-9))
-        figsize = (width * scale, height * scale)
-    fig, ax = plt.subplots(figsize=figsize)
+def new_diagram(width: float, height: float, figsize=None, title: str | None = None, ax=None):
+    """Axes in diagram units: x in [0, width], y in [0, height], equal scale, no ticks.
+
+    Draws into `ax` when given (a panel of a larger figure), else into a new figure
+    with tight margins. Returns (figure, axes).
+    """
+    if ax is None:
+        if figsize is None:
+            scale = min(1.0, 10.0 / max(width, 1e-9))
+            figsize = (width * scale, height * scale)
+        fig, ax = plt.subplots(figsize=figsize)
+        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.9 if title else 0.99)
+    else:
+        fig = ax.figure
     ax.set_xlim(0, width)
     ax.set_ylim(0, height)
     ax.set_aspect("equal")
     ax.axis("off")
     if title:
         ax.set_title(title)
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.9 if title else 0.99)
     return fig, ax
 
 

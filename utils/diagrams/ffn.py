@@ -95,18 +95,8 @@ def draw_ffn(layer_sizes, labels=None, *, activations=None, max_units: int = 7, 
     if activations is not None and len(activations) != n - 1:
         raise ValueError(f"activations needs one entry per weight layer ({n - 1}), got {len(activations)}")
     width, height = lay["width"], lay["height"]
-    if ax is None:
-        scale = min(0.85, 10.0 / width)
-        fig, ax = new_diagram(width, height, figsize=(width * scale, height * scale), title=title)
-        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.92 if title else 0.99)
-    else:
-        fig = ax.figure
-        ax.set_xlim(0, width)
-        ax.set_ylim(0, height)
-        ax.set_aspect("equal")
-        ax.axis("off")
-        if title:
-            ax.set_title(title)
+    scale = min(0.85, 10.0 / width)
+    fig, ax = new_diagram(width, height, figsize=(width * scale, height * scale), title=title, ax=ax)
     r = lay["r"]
     # Connections first, so the units are drawn on top of them.
     for left, right in zip(lay["units"][:-1], lay["units"][1:]):

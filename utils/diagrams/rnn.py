@@ -34,11 +34,6 @@ def _check_outputs(outputs):
         raise ValueError(f'outputs must be "all", "last" or None, got {outputs!r}')
 
 
-def _tight(fig, title):
-    """Diagrams need no room for ticks: let the axes fill the figure."""
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.9 if title else 0.99)
-
-
 def unrolled_layout(T: int = 4, *, h0: bool = True, outputs="all", losses: bool = False) -> dict:
     """Positions used by ``draw_rnn_unrolled`` (diagram units), for drawing on top of it.
 
@@ -82,17 +77,7 @@ def draw_rnn_folded(*, outputs: bool = True, title: str | None = None, ax=None):
     Returns the figure.
     """
     width, height = 4.2, (_Y_Y + 0.7) if outputs else (_Y_H + 0.9)
-    if ax is None:
-        fig, ax = new_diagram(width, height, figsize=(3.4, 3.4 * height / width), title=title)
-        _tight(fig, title)
-    else:
-        fig = ax.figure
-        ax.set_xlim(0, width)
-        ax.set_ylim(0, height)
-        ax.set_aspect("equal")
-        ax.axis("off")
-        if title:
-            ax.set_title(title)
+    fig, ax = new_diagram(width, height, figsize=(3.4, 3.4 * height / width), title=title, ax=ax)
     cx = 1.6
     node(ax, (cx, _Y_X), r=_R, text="$x_t$", color="input")
     box(ax, (cx, _Y_H), _H_W, _H_H, text="$h_t$", color="hidden", fontsize=11)
@@ -126,18 +111,8 @@ def draw_rnn_unrolled(T: int = 4, outputs="all", *, h0: bool = True, losses: boo
     """
     lay = unrolled_layout(T, h0=h0, outputs=outputs, losses=losses)
     width, height = lay["width"], lay["height"]
-    if ax is None:
-        scale = min(0.9, 11.0 / width)
-        fig, ax = new_diagram(width, height, figsize=(width * scale, height * scale), title=title)
-        _tight(fig, title)
-    else:
-        fig = ax.figure
-        ax.set_xlim(0, width)
-        ax.set_ylim(0, height)
-        ax.set_aspect("equal")
-        ax.axis("off")
-        if title:
-            ax.set_title(title)
+    scale = min(0.9, 11.0 / width)
+    fig, ax = new_diagram(width, height, figsize=(width * scale, height * scale), title=title, ax=ax)
     hw, hh = lay["h_size"]
     r = lay["r"]
 
