@@ -313,7 +313,7 @@ def batch(tmp_path_factory):
     for name, (nb, *_) in cases.items():
         _write(subs / ("group-b" if name.startswith("loop") else ""), name, nb)
     _write(subs / "group-b" / ".ipynb_checkpoints", f"stub_{TOY}-checkpoint.ipynb", toy_student())
-    before = {p: sha256(p) for p in [*base.rglob("*"), *(ROOT / "utils").glob("*.py")] if p.is_file()}
+    before = {p: sha256(p) for p in [*base.rglob("*"), *(ROOT / "utils").glob("grade*.py")] if p.is_file()}
     t0 = time.monotonic()
     proc = grade(subs, "--out", out, "--jobs", "2", "--cell-timeout", "2", "--timeout", "60", "--memory-mb", "1024",
                  solutions=sol)

@@ -124,6 +124,7 @@ def add_arguments(parser: argparse.ArgumentParser):
     parser.add_argument("--memory-mb", type=_memory, default=4096, metavar="M",
                         help="address-space limit of each kernel in MiB, 0 for none (default 4096)")
     parser.add_argument("--solutions", default=str(build.SOLUTIONS), help=argparse.SUPPRESS)
+    parser.add_argument("--all-cells", action="store_true", help=argparse.SUPPRESS)  # tests/bench_grade.py
 
 
 # --------------------------------------------------------------------------- submissions
@@ -250,6 +251,9 @@ def _grade_all(subs, pristines, limits, jobs, on_done):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
+
+    import jupyter_client  # noqa: F401 - imported once here, inherited by every forked worker
+    import zmq  # noqa: F401
 
     context = multiprocessing.get_context("fork")
     for attempt in (1, 2):  # a broken pool (a worker died) is rebuilt once for the rest
@@ -442,7 +446,7 @@ def run(args) -> int:
     drop, read_all = _isolation(sys.stderr) if any(not s.status for s in subs) else (False, False)
     threads = max(1, (os.cpu_count() or 1) // args.jobs) if args.jobs > 1 else 0
     limits = Limits(cell_timeout=args.cell_timeout, timeout=args.timeout, memory_mb=args.memory_mb,
-                    threads=threads, drop=drop, read_all=read_all)
+                    threads=threads, drop=drop, read_all=read_all, all_cells=args.all_cells)
 
     (out / "feedback").mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y-%m-%d %H:%M")

@@ -127,6 +127,7 @@ def main(argv):
         connection_file = None
         if "-f" in command[:-1]:
             connection_file = command[command.index("-f") + 1]
+        os.umask(0o077)  # its sockets and files: no one else's to open
         _drop(uid, gid, "read-all" in flags, connection_file)
     os.execv(command[0], command)
 
