@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from utils.checks import (check_linear_backward, check_mlp, check_numeric_gradient, check_relu_backward,
+from utils.checks import (check_linear_backward, check_MLP, check_numeric_gradient, check_relu_backward,
                           check_sgd_step, check_softmax_cross_entropy_backward)
 
 
@@ -310,12 +310,12 @@ class SequentialMLP(nn.Module):
 
 
 def test_mlp_solution_passes(capsys):
-    check_mlp(MLP)
+    check_MLP(MLP)
     assert capsys.readouterr().out.startswith("✓ MLP: 4/4 cases match a NumPy MLP with the same weights")
 
 
 def test_mlp_sequential_passes(capsys):
-    check_mlp(SequentialMLP)
+    check_MLP(SequentialMLP)
     assert "✓ MLP" in capsys.readouterr().out
 
 
@@ -323,7 +323,7 @@ def test_mlp_check_leaves_torch_seed_alone():
     torch.manual_seed(0)
     expected = torch.rand(3)
     torch.manual_seed(0)
-    check_mlp(MLP)
+    check_MLP(MLP)
     assert torch.equal(torch.rand(3), expected)
 
 
@@ -334,7 +334,7 @@ def test_mlp_stub_is_not_attempted():
             raise NotImplementedError()
 
     with pytest.raises(NotImplementedError):
-        check_mlp(Stub)
+        check_MLP(Stub)
 
 
 def test_mlp_stub_in_forward_is_not_attempted():
@@ -343,7 +343,7 @@ def test_mlp_stub_in_forward_is_not_attempted():
             raise NotImplementedError()
 
     with pytest.raises(NotImplementedError):
-        check_mlp(Stub)
+        check_MLP(Stub)
 
 
 class ReluLast(MLP):
@@ -412,7 +412,7 @@ class FixedDepth(nn.Module):
     (FixedDepth, ['case "no hidden layer: sizes [8, 3]"', "found 2 nn.Linear layers", "expected 1"]),
 ])
 def test_mlp_mistakes(wrong, fragments):
-    fails_with(check_mlp, wrong, *fragments)
+    fails_with(check_MLP, wrong, *fragments)
 
 
 def test_linear_backward_transposed_dx_on_a_square_W_is_named():

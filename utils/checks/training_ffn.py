@@ -20,7 +20,7 @@ __all__ = [
     "check_softmax_cross_entropy_backward",
     "check_numeric_gradient",
     "check_sgd_step",
-    "check_mlp",
+    "check_MLP",
 ]
 
 
@@ -334,7 +334,7 @@ def _numpy_mlp_grads(weights, x, y):
     return grads
 
 
-def check_mlp(MLP):
+def check_MLP(MLP):
     """MLP(sizes): nn.Linear layers in torch's (out, in) layout, ReLU between, raw logits out."""
     chk = Check("MLP", reference="a NumPy MLP with the same weights")
     rng = _rng(7)
