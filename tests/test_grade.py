@@ -197,6 +197,15 @@ def test_rebuild_takes_only_answer_sources_from_the_student(tmp_path):
     assert cells[3].origin == "cell id" and "2 * x" in cells[3].source
 
 
+def test_feedback_page_names_are_unique():
+    from utils.grade import Submission, _feedback_names
+
+    subs = [Submission(Path(p), p) for p in ("a/x.ipynb", "b/x.ipynb", "b/x.ipynb", "y.ipynb", "c/b_x.ipynb")]
+    _feedback_names(subs)
+    names = [s.feedback for s in subs]
+    assert names[:2] == ["x.md", "b_x.md"] and len(set(names)) == len(names)
+
+
 def test_usage_errors_exit_2(tmp_path, capsys):
     from utils.cli import main
 
@@ -272,6 +281,9 @@ def adversarial_cases(sol: Path, subs: Path, out: Path) -> dict:
         CORRECT["square"]), "timeout", 0, {"check_double": "timeout", "check_square": "skipped"})
     add(f"os_exit_{TOY}.ipynb", _with_answers(stub, "import os\ndef double(x):\n    os._exit(3)", CORRECT["square"]),
         "kernel-died", 0, {"check_double": "error", "check_square": "skipped"})
+    add(f"segfault_{TOY}.ipynb", _with_answers(stub, CORRECT["double"], "import ctypes\ndef square(x):\n"
+                                                "    return ctypes.string_at(0)"), "kernel-died", 2,
+        {"check_double": "passed", "check_square": "error"})
     add(f"memory_{TOY}.ipynb", _with_answers(
         stub, "def double(x):\n    hoard = []\n    while True:\n        hoard.append(bytearray(2**26))",
         CORRECT["square"]), "ok", 3, {"check_double": "error", "check_square": "passed"})
@@ -286,8 +298,9 @@ def adversarial_cases(sol: Path, subs: Path, out: Path) -> dict:
     noisy = ("import sys, warnings\n"
              "def double(x):\n    for i in range(20000):\n        print('line', i, 'of a long story')\n"
              "    print('E' * 1000, file=sys.stderr)\n    warnings.warn('a warning costs nothing')\n    return 2 * x\n")
-    quiet = ("import sys, os\nsys.stdout = open(os.devnull, 'w')  # hides the check's output\n"
+    quiet = ("import sys, os\n"
              "def square(x):\n    print('x' * (40 * 2**20))  # one message larger than the 32 MiB cap\n"
+             "    sys.stdout = open(os.devnull, 'w')  # hides the rest, the check's verdict included\n"
              "    return x * x\n")
     add(f"noisy_{TOY}.ipynb", _with_answers(stub, noisy, quiet), "ok", 5, both)
     add("homework.ipynb", _with_answers(stub, **CORRECT), "ok", 5, both)  # identified by its metadata
@@ -357,6 +370,8 @@ def test_messages_say_what_happened(batch):
     assert "exited with code 3" in checks[f"os_exit_{TOY}.ipynb"]["check_double"]["message"]
     assert "kernel died" in checks[f"os_exit_{TOY}.ipynb"]["check_square"]["message"]
     assert checks[f"memory_{TOY}.ipynb"]["check_double"]["message"].startswith("MemoryError")
+    assert checks[f"noisy_{TOY}.ipynb"]["check_double"]["message"] == "✓ double: 1/1 cases match"
+    assert "segmentation fault" in checks[f"segfault_{TOY}.ipynb"]["check_square"]["message"]
     assert all(len(r["message"]) <= 2000 for c in checks.values() for r in c.values())
 
 

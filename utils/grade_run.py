@@ -258,7 +258,8 @@ def _check_outcome(reply: dict, stdout: str) -> tuple[str, str]:
     status = reply.get("status")
     if status == "ok":
         lines = [ln.strip() for ln in stdout.splitlines() if ln.strip()]
-        tick = next((ln for ln in lines if ln.startswith("✓")), lines[-1] if lines else "")
+        tick = next((ln for ln in reversed(lines) if ln.startswith("✓")), lines[-1] if lines else "")
+        # (the last "✓" line seen, else the last line kept of a check that printed no verdict)
         return "passed", cap(tick, 500)
     ename, evalue = str(reply.get("ename", "")), str(reply.get("evalue", ""))
     if status != "error":
@@ -386,8 +387,19 @@ class _Kernel:
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             kind, content = msg.get("msg_type"), msg.get("content", {})
-            if kind == "stream" and content.get("name") == "stdout" and len(sink["stdout"]) < STREAM_CAP:
-                sink["stdout"] += str(content.get("text", ""))[: STREAM_CAP - len(sink["stdout"])]
+            if kind == "stream" and content.get("name") == "stdout":
+                # keep the start and the end (a check prints its verdict last), STREAM_CAP in all
+                text = str(content.get("text", ""))
+                if "✓" in text:  # the check's verdict line, wherever it is in a long output
+                    ticks = [ln.strip() for ln in text.splitlines() if ln.strip().startswith("✓")]
+                    if ticks:
+                        sink["tick"] = ticks[-1][:500]
+                room = STREAM_CAP // 2 - len(sink["stdout"])
+                if room > 0:
+                    sink["stdout"] += text[:room]
+                    text = text[room:]
+                if text:
+                    sink["tail"] = (sink["tail"] + text[-(STREAM_CAP // 2):])[-(STREAM_CAP // 2):]
             elif kind == "status" and content.get("execution_state") == "idle":
                 sink["idle"] = True
 
@@ -408,7 +420,7 @@ class _Kernel:
         now = time.monotonic()
         cell_deadline = min(now + self.limits.cell_timeout, self.deadline)
         interrupted = False
-        sink = {"stdout": "", "idle": False}
+        sink = {"stdout": "", "tail": "", "tick": "", "idle": False}
         reply = None
         while reply is None:
             now = time.monotonic()
@@ -449,7 +461,7 @@ class _Kernel:
                     self._drain_iopub(msg_id, sink)
         else:
             self._drain_iopub(msg_id, sink)
-        reply = dict(reply, _stdout=sink["stdout"])
+        reply = dict(reply, _stdout=sink["stdout"] + "\n" + sink["tail"] + "\n" + sink["tick"])
         if interrupted:
             self.timeouts += 1
             return "timeout", reply
