@@ -407,6 +407,23 @@ def test_submissions_and_course_files_are_unchanged(batch):
             p.unlink()
 
 
+def test_without_a_user_switch(tmp_path):
+    """The path of a grader that is not root (a laptop): same results, no throw-away user."""
+    sol, subs, out = tmp_path / "sol", tmp_path / "subs", tmp_path / "out"
+    sol.mkdir()
+    subs.mkdir()
+    _write(sol, f"{TOY}.ipynb", toy_solution())
+    cases = {"solution": (toy_solution(), "ok", "5"), "stub": (toy_student(), "ok", "0"),
+             "loop": (_with_answers(toy_student(), "def double(x):\n    while True:\n        pass", CORRECT["square"]),
+                      "timeout", "3"),
+             "exit": (_with_answers(toy_student(), "import os\ndef double(x):\n    os._exit(3)"), "kernel-died", "0")}
+    for name, (nb, *_) in cases.items():
+        _write(subs, f"{name}_{TOY}.ipynb", nb)
+    grade(subs, "--out", out, "--jobs", "2", "--cell-timeout", "2", "--no-user-switch", solutions=sol)
+    got = {Path(r["submission"]).name.split("_")[0]: (r["status"], r["points"]) for r in read_csv(out / "grades.csv")}
+    assert got == {name: (status, points) for name, (_, status, points) in cases.items()}
+
+
 def test_whole_submission_timeout(tmp_path):
     sol, subs, out = tmp_path / "sol", tmp_path / "subs", tmp_path / "out"
     sol.mkdir()
@@ -523,7 +540,7 @@ def test_nbgrader_gives_the_same_points(tmp_path, course, nb_id):
         theirs = {who: (gb.find_submission_notebook(nb_id, "ps1", who).score,
                         gb.find_submission_notebook(nb_id, "ps1", who).max_score) for who in submissions}
 
-    if nb_id == TOY and TOY not in course_ids():
+    if nb_id == TOY:
         subs, out = tmp_path / "class", tmp_path / "out"
         subs.mkdir()
         for who, nb in submissions.items():

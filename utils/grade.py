@@ -125,6 +125,7 @@ def add_arguments(parser: argparse.ArgumentParser):
                         help="address-space limit of each kernel in MiB, 0 for none (default 4096)")
     parser.add_argument("--solutions", default=str(build.SOLUTIONS), help=argparse.SUPPRESS)
     parser.add_argument("--all-cells", action="store_true", help=argparse.SUPPRESS)  # tests/bench_grade.py
+    parser.add_argument("--no-user-switch", action="store_true", help=argparse.SUPPRESS)  # tests: the laptop path
 
 
 # --------------------------------------------------------------------------- submissions
@@ -443,7 +444,8 @@ def run(args) -> int:
                   file=sys.stderr)
             return 1
 
-    drop, read_all = _isolation(sys.stderr) if any(not s.status for s in subs) else (False, False)
+    gradable = any(not s.status for s in subs) and not args.no_user_switch
+    drop, read_all = _isolation(sys.stderr) if gradable else (False, False)
     threads = max(1, (os.cpu_count() or 1) // args.jobs) if args.jobs > 1 else 0
     limits = Limits(cell_timeout=args.cell_timeout, timeout=args.timeout, memory_mb=args.memory_mb,
                     threads=threads, drop=drop, read_all=read_all, all_cells=args.all_cells)

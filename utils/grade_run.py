@@ -536,6 +536,9 @@ def run_cells(cells: list, kernel_name: str, limits: Limits) -> RunResult:
             if alive:
                 status = "timeout"
                 note = f"the kernel did not become ready in time ({e.__class__.__name__})"
+            elif getattr(getattr(km, "provisioner", None), "process", None) is None:
+                status = "kernel-died"  # e.g. no such kernelspec: the grader's set-up, not the student
+                note = cap(f"the kernel could not be started ({e.__class__.__name__}: {e})", 500)
             else:
                 status = "kernel-died"
                 note = f"the kernel did not start: {_death_reason(km)}{tail}"
