@@ -197,6 +197,17 @@ def test_rebuild_takes_only_answer_sources_from_the_student(tmp_path):
     assert cells[3].origin == "cell id" and "2 * x" in cells[3].source
 
 
+def test_a_huge_file_is_unreadable_without_being_parsed(tmp_path, monkeypatch):
+    from utils import grade as g
+
+    monkeypatch.setattr(g, "MAX_SUBMISSION_BYTES", 1000)
+    path = _write(tmp_path, f"big_{TOY}.ipynb", toy_solution())
+    sub = g.Submission(path, str(path))
+    g._read(sub, {TOY: None}, {})
+    assert (sub.status, sub.notebook, sub.sha256) == ("unreadable", TOY, sha256(path))
+    assert "larger than" in sub.reason
+
+
 def test_feedback_page_names_are_unique():
     from utils.grade import Submission, _feedback_names
 

@@ -193,21 +193,23 @@ def _feedback_names(subs):
 def _read(sub: Submission, known, pristines):
     """Read, hash and identify one submission; rebuild it if it can be graded."""
     digest = hashlib.sha256()
-    data = b""
+    chunks, size = [], 0
     try:
         with open(sub.path, "rb") as f:  # read only, never written
             while chunk := f.read(2**20):
                 digest.update(chunk)
-                if len(data) <= MAX_SUBMISSION_BYTES:
-                    data += chunk
+                size += len(chunk)
+                if size <= MAX_SUBMISSION_BYTES + len(chunk):
+                    chunks.append(chunk)
     except OSError as e:
         sub.sha256 = ""
         sub.status, sub.reason = "unreadable", f"the file could not be opened ({e.strerror})"
         sub.notebook = identify(None, sub.path, known)
         return
     sub.sha256 = digest.hexdigest()
+    data = b"".join(chunks)
     nb = None
-    if len(data) > MAX_SUBMISSION_BYTES:
+    if size > MAX_SUBMISSION_BYTES:
         sub.status = "unreadable"
         sub.reason = (f"the file is larger than {MAX_SUBMISSION_BYTES // 2**20} MB: clear its outputs "
                       "(Edit > Clear Outputs of All Cells), save it and hand it in again")
