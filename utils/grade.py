@@ -465,7 +465,10 @@ def run(args) -> int:
             print(f"[{done[0]}/{n}] {sub.display}: the grader failed ({error.__class__.__name__}: {error}); "
                   "no row written", file=sys.stderr)
             return
-        pristine = pristines.get(sub.notebook)
+        try:  # an unreadable file named after a notebook still shows that notebook's max points
+            pristine = lazy[sub.notebook] if sub.notebook else None
+        except Exception:  # noqa: BLE001
+            pristine = None
         max_points = pristine.max_points if pristine else ""
         if result is None:  # unreadable or unknown-notebook
             status, checks = sub.status, []
@@ -488,18 +491,19 @@ def run(args) -> int:
     for s in subs:
         if s.status:
             record(s, None, 0.0, None)
-    _grade_all(subs, pristines, limits, args.jobs, record)
-
-    ordered = [rows[s.display] for s in subs if s.display in rows]
-    with open(out / "grades.csv", "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, GRADES_COLUMNS)
-        w.writeheader()
-        w.writerows(ordered)
-    with open(out / "checks.csv", "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, CHECKS_COLUMNS)
-        w.writeheader()
-        for s in subs:
-            w.writerows(check_rows.get(s.display, []))
+    try:
+        _grade_all(subs, pristines, limits, args.jobs, record)
+    finally:  # interrupted (Ctrl-C) or not, the rows done so far are written
+        ordered = [rows[s.display] for s in subs if s.display in rows]
+        with open(out / "grades.csv", "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, GRADES_COLUMNS)
+            w.writeheader()
+            w.writerows(ordered)
+        with open(out / "checks.csv", "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, CHECKS_COLUMNS)
+            w.writeheader()
+            for s in subs:
+                w.writerows(check_rows.get(s.display, []))
     print(_summary(ordered, time.monotonic() - t_start, out, len(ordered)))
     if failures:
         print(f"workbook grade: the grader failed on {len(failures)} submission(s); their rows are missing",
