@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
-from .core import COLORS, new_diagram, node
+from .core import COLORS, arrow, box, new_diagram, node
 
-__all__ = ["draw_ffn", "ffn_layout"]
+__all__ = ["draw_ffn", "ffn_layout", "draw_backprop"]
 
 # Sizes in diagram units.
 _GAP_X = 3.2      # horizontal distance between layers
@@ -134,3 +134,36 @@ if __name__ == "__main__":  # a quick look: python -m utils.diagrams.ffn
     draw_ffn([64, 32, 10], ["input x", "hidden h", "output logits z"], activations=["ReLU", "softmax"])
     draw_ffn([3, 6, 6, 2])
     plt.show()
+
+
+def draw_backprop():
+    """The 64-64-10 network of notebook 02 as a chain of blocks.
+
+    Values flow right along the top (x, z1, a1, logits, L); gradients flow left along
+    the bottom in red (1, dlogits, da1, dz1, dx), and each linear block hands out the
+    gradients of its own parameters (dW, db). Returns the figure.
+    """
+    fig, ax = new_diagram(13.6, 4.2)
+    blocks = [("linear\nW1, b1", "weight", 2.1, 1.6), ("ReLU", "gate", 4.9, 1.2),
+              ("linear\nW2, b2", "weight", 7.7, 1.6), ("softmax +\ncross-entropy", "output", 10.7, 2.0)]
+    values = ["x", "z1", "a1", "logits", "L"]
+    grads = ["dx", "dz1", "da1", "dlogits", "1"]
+    y0, red, right = 2.3, "#cb181d", 0.2
+    for i, (text, color, xc, w) in enumerate(blocks + [(None, None, 13.4, 0.0)]):
+        left = xc - w / 2
+        arrow(ax, (right, y0 + 0.25), (left, y0 + 0.25), values[i], text_offset=(0, 0.05), fontsize=10)
+        arrow(ax, (left, y0 - 0.25), (right, y0 - 0.25), color=red)
+        ax.text((left + right) / 2, y0 - 0.35, grads[i], ha="center", va="top", fontsize=10, color=red)
+        if text is None:
+            break
+        box(ax, (xc, y0), w, 1.1, text, color=color)
+        if color == "weight":  # a linear block also hands out the gradients of its parameters
+            layer = text[-5]
+            arrow(ax, (xc, y0 - 0.55), (xc, 0.75), color=red)
+            ax.text(xc, 0.65, f"dW{layer}, db{layer}", ha="center", va="top", fontsize=10, color=red)
+        right = xc + w / 2
+    arrow(ax, (10.7, 3.95), (10.7, y0 + 0.55))
+    ax.text(10.95, 3.75, "labels y", ha="left", va="center", fontsize=10)
+    ax.text(0.2, 4.05, "forward: values flow right", fontsize=10, va="center")
+    ax.text(13.4, 0.55, "backward: gradients flow left", fontsize=10, ha="right", va="center", color=red)
+    return fig
