@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..gradcheck import numeric_gradient, relative_error
 from .core import Check, as_array
 
 __all__ = ["check_rnn_step_backward", "check_rnn_backward", "check_grad_check", "check_clip_grad_norm",
@@ -279,16 +280,7 @@ def check_rnn_backward(rnn_backward):
 def _central(f, params, name, eps):
     """Central differences of f(params) for every entry of params[name] (the reference)."""
     x = params[name]
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + eps
-        f_plus = f(params)
-        x[i] = old - eps
-        f_minus = f(params)
-        x[i] = old
-        grad[i] = (f_plus - f_minus) / (2 * eps)
-    return grad
+    return numeric_gradient(lambda value: f({**params, name: value}), x.copy(), eps)
 
 
 def _forward_diff(f, params, name, eps):
@@ -319,13 +311,6 @@ def _not_restored(f, params, eps):
             grad[i] = (f_plus - f_minus) / (2 * eps)
         out[name] = grad
     return out
-
-
-def _rel(a, b, floor=1e-12):
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.size == 0:
-        return 0.0
-    return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), floor)))
 
 
 def _gc_cases():
@@ -374,10 +359,10 @@ def check_grad_check(grad_check):
     eps = 1e-6
     for case, (f, params, grads) in _gc_cases().items():
         originals = {k: v.copy() for k, v in params.items()}
-        expected = {k: _rel(grads[k], _central(f, {n: a.copy() for n, a in params.items()}, k, eps)) for k in params}
-        fwd = {k: _rel(grads[k], _forward_diff(f, {n: a.copy() for n, a in params.items()}, k, eps)) for k in params}
+        expected = {k: relative_error(grads[k], _central(f, {n: a.copy() for n, a in params.items()}, k, eps)) for k in params}
+        fwd = {k: relative_error(grads[k], _forward_diff(f, {n: a.copy() for n, a in params.items()}, k, eps)) for k in params}
         unrestored_num = _not_restored(f, params, eps)
-        unrestored = {k: _rel(grads[k], unrestored_num[k]) for k in params}
+        unrestored = {k: relative_error(grads[k], unrestored_num[k]) for k in params}
         absolute = {k: float(np.max(np.abs(grads[k] - _central(f, {n: a.copy() for n, a in params.items()}, k, eps))))
                     for k in params}
         work = {k: v.copy() for k, v in params.items()}
