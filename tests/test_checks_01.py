@@ -175,7 +175,7 @@ def naive_softmax(z):
 
 
 def test_softmax_naive_exp_fails_with_overflow_message():
-    message = expect_failure(check_softmax, naive_softmax, 'case "large logits (1000, 1001, 1002)"', "contains nan",
+    message = expect_failure(check_softmax, naive_softmax, 'case "large logits (1000, 1001, 1002)"', "got nan in",
                              "overflow", "Subtract each row's max")
     assert "1.8e308" in message
 
@@ -216,7 +216,7 @@ def log_softmax(z):
 
 def test_cross_entropy_log_of_softmax_fails_on_a_wrong_confident_guess():
     expect_failure(check_cross_entropy, lambda z, y: -np.log(softmax(z)[np.arange(len(y)), y]).mean(),
-                   'case "confident and wrong (a logit of 1000)"', "contains inf", "log(0) = -inf", "log p = z - m")
+                   'case "confident and wrong (a logit of 1000)"', "got inf in", "log(0) = -inf", "log p = z - m")
 
 
 def test_cross_entropy_wrong_answers():

@@ -157,7 +157,7 @@ class Check:
         if np.any(bad):
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
             at = f" at index {idx}" if idx else ""
-            self.fail(case, f"{name} contains {arr_f[idx]}{at}, expected {fmt_num(exp_f[idx])}.",
+            self.fail(case, f"got {arr_f[idx]} in {name}{at}, expected {fmt_num(exp_f[idx])}.",
                       self._match_mistake(arr, mistakes, atol, rtol)
                       or cause or "an overflow (exp of a large number?) or a division by zero.")
         finite = np.isfinite(exp_f)
