@@ -501,9 +501,10 @@ class _SeqModel(torch.nn.Module):
 
     def __init__(self, input_dim, hidden_dim, num_classes, seed):
         super().__init__()
-        torch.manual_seed(seed)
-        self.rnn = torch.nn.RNN(input_dim, hidden_dim, batch_first=True, dtype=torch.float64)
-        self.head = torch.nn.Linear(hidden_dim, num_classes, dtype=torch.float64)
+        with torch.random.fork_rng():  # fixed weights, without disturbing the notebook's random stream
+            torch.manual_seed(seed)
+            self.rnn = torch.nn.RNN(input_dim, hidden_dim, batch_first=True, dtype=torch.float64)
+            self.head = torch.nn.Linear(hidden_dim, num_classes, dtype=torch.float64)
 
     def forward(self, xs, h0=None):
         hs, _ = self.rnn(xs, None if h0 is None else h0.unsqueeze(0))

@@ -214,8 +214,9 @@ def check_load_into_torch(load_into_torch):
     chk = Check("load_into_torch", reference="the NumPy RNN with the same weights")
     for case, (W_xh, W_hh, b_h, xs, h0) in _load_cases().items():
         H, I = W_xh.shape
-        torch.manual_seed(0)  # torch's own random initial weights, so a forgotten copy shows
-        rnn = torch.nn.RNN(I, H, batch_first=True, dtype=torch.float64)
+        with torch.random.fork_rng():  # without disturbing the notebook's random stream
+            torch.manual_seed(0)  # torch's own random initial weights, so a forgotten copy shows
+            rnn = torch.nn.RNN(I, H, batch_first=True, dtype=torch.float64)
         initial = {k: v.detach().numpy().copy() for k, v in rnn.named_parameters()}
         chk.call(load_into_torch, rnn, W_xh, W_hh, b_h, case=case,
                  cause="copy into the existing parameters in place, inside `with torch.no_grad():`, "
