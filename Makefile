@@ -26,15 +26,18 @@ lab: install
 
 # Unit, build, data and grading tests run in parallel; the solution notebooks then
 # run one at a time under nbval, so that their measured times are honest.
+UNIT_TESTS  = $(PY) -m pytest -n $(JOBS) tests
+NBVAL_TESTS = $(PY) -m pytest -p no:xdist --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg solutions
+
 test: install
-	$(PY) -m pytest -n $(JOBS) tests
-	$(PY) -m pytest -p no:xdist --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg solutions
+	$(UNIT_TESTS)
+	$(NBVAL_TESTS)
 
 test-unit: install
-	$(PY) -m pytest -n $(JOBS) tests
+	$(UNIT_TESTS)
 
 test-notebooks: install
-	$(PY) -m pytest -p no:xdist --nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg solutions
+	$(NBVAL_TESTS)
 
 build: install
 	$(PY) -m utils build

@@ -7,15 +7,12 @@ printed at the end and written to reports/timings.json.
 """
 
 import json
-import os
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
-# The budgets of COURSE.md; the variables exist so tests/test_budget.py can test the hook cheaply.
-CELL_BUDGET_S = float(os.environ.get("WORKBOOK_CELL_BUDGET_S", 30))
-NOTEBOOK_BUDGET_S = float(os.environ.get("WORKBOOK_NOTEBOOK_BUDGET_S", 60))
+from utils.execute import CELL_BUDGET_S, NOTEBOOK_BUDGET_S  # one definition of the budgets
 
 _cells = defaultdict(list)  # notebook name -> [(cell number, seconds)]
 

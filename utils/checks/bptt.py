@@ -21,6 +21,7 @@ import torch
 
 from ..gradcheck import numeric_gradient, relative_error
 from .core import Check, as_array
+from .training_ffn import _forward_difference
 
 __all__ = ["check_rnn_step_backward", "check_rnn_backward", "check_grad_check", "check_clip_grad_norm",
            "check_run_truncated"]
@@ -284,15 +285,9 @@ def _central(f, params, name, eps):
 
 
 def _forward_diff(f, params, name, eps):
+    """One-sided differences (the mistake a learner may make), as notebook 02's check models it."""
     x = params[name]
-    grad = np.zeros_like(x)
-    f0 = f(params)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + eps
-        grad[i] = (f(params) - f0) / eps
-        x[i] = old
-    return grad
+    return _forward_difference(lambda value: f({**params, name: value}), x.copy(), eps)
 
 
 def _not_restored(f, params, eps):
