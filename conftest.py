@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from utils.execute import CELL_BUDGET_S, NOTEBOOK_BUDGET_S  # one definition of the budgets
+from utils.workbook.execute import CELL_BUDGET_S, NOTEBOOK_BUDGET_S  # one definition of the budgets
 
 _cells = defaultdict(list)  # notebook name -> [(cell number, seconds)]
 

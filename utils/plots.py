@@ -8,12 +8,14 @@ import numpy as np
 __all__ = ["plot_history", "show_images", "plot_heatmap"]
 
 
-def plot_history(history: dict, title: str | None = None, metric_name: str = "accuracy",
+def plot_history(history: dict, title: str | None = None, metric_name: str | None = None,
                  eval_name: str = "validation"):
     """Training curves from a `utils.train.fit` history (or any dict of lists per epoch).
 
+    metric_name: the metric's name on the axis (default: the history's, else "accuracy").
     eval_name: what the held-out curve is called in the legend ("validation", "test").
     """
+    metric_name = metric_name or history.get("metric_name", "accuracy")
     has_metric = bool(history.get("val_metric")) and history["val_metric"][0] is not None
     fig, axes = plt.subplots(1, 2 if has_metric else 1, figsize=(10 if has_metric else 5, 3.5))
     axes = np.atleast_1d(axes)

@@ -23,7 +23,8 @@ Which notebook a submission is: its metadata ``workbook.id`` if that is a known 
 (a stem of ``solutions/*.ipynb``); else the longest known id inside its file name
 (``alice_04_rnn_cell.ipynb``); else its status is ``unknown-notebook``.
 
-How a submission is graded (``utils/grade_run.py``):
+How a submission is graded (``submission.py`` rebuilds it, ``kernel.py`` runs it, ``reports.py``
+writes the pages):
 
 1. The notebook to run is rebuilt from the pristine solution notebook
    ``solutions/<id>.ipynb``: every cell comes from there (set-up, narrative, check
@@ -73,8 +74,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import grade_run
-from .grade_run import Limits
+from . import kernel, submission
+from .kernel import Limits
+from .reports import feedback_page, fmt_points, summary
 
 GRADES_COLUMNS = ("submission", "notebook", "points", "max_points", "status", "seconds", "sha256")
 CHECKS_COLUMNS = ("submission", "notebook", "check", "points", "max_points", "outcome", "message")
@@ -124,7 +126,7 @@ def add_arguments(parser: argparse.ArgumentParser):
     parser.add_argument("--memory-mb", type=_memory, default=4096, metavar="M",
                         help="address-space limit of each kernel in MiB, 0 for none (default 4096)")
     parser.add_argument("--solutions", default=str(build.SOLUTIONS), help=argparse.SUPPRESS)
-    parser.add_argument("--all-cells", action="store_true", help=argparse.SUPPRESS)  # tests/bench_grade.py
+    parser.add_argument("--all-cells", action="store_true", help=argparse.SUPPRESS)  # tests/workbook/bench_grade.py
     parser.add_argument("--no-user-switch", action="store_true", help=argparse.SUPPRESS)  # tests: the laptop path
 
 
@@ -169,7 +171,7 @@ def find_submissions(paths) -> tuple[list, list]:
 def identify(nb, path: Path, known) -> str:
     """The notebook id of a submission, or "" when it cannot be told."""
     if nb is not None:
-        declared = grade_run.declared_id(nb)
+        declared = submission.declared_id(nb)
         if declared in known:
             return declared
     matches = [k for k in known if k in path.name]
@@ -215,8 +217,8 @@ def _read(sub: Submission, known, pristines):
                       "(Edit > Clear Outputs of All Cells), save it and hand it in again")
     else:
         try:
-            nb = grade_run.parse_notebook(data)
-        except grade_run.Unreadable as e:
+            nb = submission.parse_notebook(data)
+        except submission.Unreadable as e:
             sub.status, sub.reason = "unreadable", str(e)
     sub.notebook = identify(nb, sub.path, known)
     if sub.status:
@@ -225,7 +227,7 @@ def _read(sub: Submission, known, pristines):
         sub.status = "unknown-notebook"
         sub.reason = "neither its metadata (workbook.id) nor its file name names a notebook of the course"
         return
-    sub.cells, sub.notes = grade_run.rebuild(pristines[sub.notebook], nb)
+    sub.cells, sub.notes = submission.rebuild(pristines[sub.notebook], nb)
 
 
 # --------------------------------------------------------------------------- grading
@@ -233,7 +235,7 @@ def _read(sub: Submission, known, pristines):
 def _grade_one(cells, kernel_name, limits) -> tuple:
     """Run in a worker: (RunResult, seconds)."""
     t0 = time.monotonic()
-    result = grade_run.run_cells(cells, kernel_name, limits)
+    result = kernel.run_cells(cells, kernel_name, limits)
     return result, time.monotonic() - t0
 
 
@@ -297,118 +299,11 @@ def _isolation(stderr) -> tuple[bool, bool]:
         return True
 
     read_all = not all(world_readable(Path(p)) for p in (sys.executable, sys.prefix, Path(__file__).parent))
-    if grade_run.probe_drop(read_all):
+    if kernel.probe_drop(read_all):
         return True, read_all
     print("workbook grade: warning: cannot run the kernels as an unprivileged user here, so they run as root "
           "and a submission could write anywhere root can (see docs/grading.md)", file=stderr)
     return False, False
-
-
-# --------------------------------------------------------------------------- reports
-
-def fmt_points(x) -> str:
-    if x == "" or x is None:
-        return ""
-    x = float(x)
-    return str(int(x)) if x == int(x) else f"{x:.2f}".rstrip("0").rstrip(".")
-
-
-def _md(text: str) -> str:
-    text = (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
-    return "<br>".join(text.splitlines()) or "&nbsp;"
-
-
-OUTCOME_LABEL = {"passed": "✓ passed", "failed": "✗ failed", "not-attempted": "not attempted",
-                 "error": "✗ error", "timeout": "⏱ timeout", "skipped": "skipped"}
-
-ADVICE = {
-    "failed": "**failed**: your function runs but gives a wrong answer. The message says which case, what was "
-              "expected and what your code gave, often with a likely cause. Fix the function, run its cell, "
-              "then run the check cell again until it prints a line starting with ✓.",
-    "not-attempted": "**not attempted**: the exercise still raises `NotImplementedError`. Replace "
-                     "`# YOUR CODE HERE` and `raise NotImplementedError()` in its cell with your code.",
-    "error": "**error**: the check crashed before it could judge the answer (the message names the exception). "
-             "Often a name your function needs is not defined in the exercise cell itself, or the function "
-             "crashed in a way the check did not expect: run the exercise cell and the check cell in a fresh "
-             "kernel (Kernel > Restart) to see it.",
-    "timeout": "**timeout**: the check ran past its time limit and was stopped. Look for a loop that never "
-               "ends, or a much slower algorithm than needed (a Python loop where one array operation would do).",
-    "skipped": "**skipped**: this check never ran, for the reason in its message (the kernel died or time ran "
-               "out earlier). Fix that first; this check may well pass afterwards.",
-}
-
-
-def feedback_page(sub: Submission, row: dict, checks: list, pristine, stamp: str) -> str:
-    lines = []
-    if sub.status in ("unreadable", "unknown-notebook"):
-        lines += [f"# Feedback on `{sub.path.name}`", "",
-                  f"**Score: 0 points. This file could not be graded** (status: {sub.status}).", ""]
-        if sub.status == "unreadable":
-            lines += [f"It could not be read as a Jupyter notebook: {sub.reason}.", "",
-                      "What to do: open the file in Jupyter to see that it is your notebook, save it "
-                      "(File > Save Notebook), and hand in that `.ipynb` file itself, not an export or "
-                      "a screenshot."]
-        else:
-            lines += [f"It is not clear which notebook of the course this is: {sub.reason}.", "",
-                      "What to do: hand in the notebook you filled in from `notebooks/`, keeping the notebook's "
-                      "name in the file name (for example `yourname_04_rnn_cell.ipynb`)."]
-        lines += ["", f"Submission `{sub.display}`, graded {stamp}, sha256 `{sub.sha256 or '-'}`.", ""]
-        return "\n".join(lines)
-
-    nb_id = sub.notebook
-    lines += [f"# Feedback: {pristine.title}", "",
-              f"**Score: {fmt_points(row['points'])} / {fmt_points(row['max_points'])} points**", "",
-              f"Notebook `{nb_id}` · submission `{sub.display}` · graded {stamp}", ""]
-    if row["status"] != "ok" and sub.reason:
-        what = "ran out of time" if row["status"] == "timeout" else "stopped because its kernel died"
-        lines += [f"> Grading {what}: {sub.reason}. Checks after that point could not run.", ""]
-    elif row["status"] == "timeout":
-        lines += ["> A cell ran past its time limit and was interrupted; the checks below say which.", ""]
-    for note in sub.notes:
-        lines += [f"> {note}", ""]
-    lines += ["| Check | Points | Result | What the check said |", "|---|---:|---|---|"]
-    for c in checks:
-        lines.append(f"| `{c.check}` | {fmt_points(c.points)} / {fmt_points(c.max_points)} | "
-                     f"{OUTCOME_LABEL.get(c.outcome, c.outcome)} | {_md(c.message)} |")
-    lines.append("")
-    seen = [o for o in ("failed", "not-attempted", "error", "timeout", "skipped") if any(c.outcome == o for c in checks)]
-    if seen:
-        lines += ["## What to do next", ""] + [f"- {ADVICE[o]}" for o in seen] + [""]
-    elif checks:
-        lines += ["Every check passed. Well done!", ""]
-    lines += ["## Where to find help", "",
-              f"Open `notebooks/{nb_id}.ipynb`. Under each exercise there is a folded **Hints** section (click it "
-              "to open it): it goes step by step from a gentle nudge to the key equation and the shapes, without "
-              "giving the answer away. Try them before anything else. The complete worked solutions are in "
-              f"`solutions/{nb_id}.ipynb`; read them after the deadline, to compare with your own.", "",
-              "How this was graded: your answer cells were run in a fresh copy of the course notebook, "
-              "top to bottom, with the course's own check cells. Only the code in the exercise cells counts; "
-              "changes to other cells are not part of the grade.", ""]
-    return "\n".join(lines)
-
-
-def _summary(rows, total_seconds, out: Path, pages: int) -> str:
-    width = min(44, max([len("submission")] + [len(r["submission"]) for r in rows]))
-
-    def short(text):
-        return text if len(text) <= width else "…" + text[-(width - 1):]
-
-    nb_width = max([len("notebook")] + [len(r["notebook"]) for r in rows])
-    head = f"{'submission':{width}}  {'notebook':{nb_width}}  {'points':>9}  {'status':16}  {'seconds':>7}"
-    out_lines = [head, "-" * len(head)]
-    for r in rows:
-        pts = f"{fmt_points(r['points'])} / {fmt_points(r['max_points'])}" if r["max_points"] != "" else "-"
-        out_lines.append(f"{short(r['submission']):{width}}  {r['notebook']:{nb_width}}  {pts:>9}  "
-                         f"{r['status']:16}  {r['seconds']:>7}")
-    counts = {}
-    for r in rows:
-        counts[r["status"]] = counts.get(r["status"], 0) + 1
-    tally = ", ".join(f"{k} {v}" for k, v in counts.items())
-    out_lines += ["-" * len(head),
-                  f"{len(rows)} submission{'s' if len(rows) != 1 else ''} graded in {total_seconds:.1f} s ({tally}).",
-                  f"Wrote {out / 'grades.csv'}, {out / 'checks.csv'} and {pages} feedback page"
-                  f"{'s' if pages != 1 else ''} in {out / 'feedback'}/"]
-    return "\n".join(out_lines)
 
 
 # --------------------------------------------------------------------------- main
@@ -504,7 +399,7 @@ def run(args) -> int:
             w.writeheader()
             for s in subs:
                 w.writerows(check_rows.get(s.display, []))
-    print(_summary(ordered, time.monotonic() - t_start, out, len(ordered)))
+    print(summary(ordered, time.monotonic() - t_start, out, len(ordered)))
     if failures:
         print(f"workbook grade: the grader failed on {len(failures)} submission(s); their rows are missing",
               file=sys.stderr)
@@ -521,5 +416,5 @@ class _LazyPristines(dict):
 
     def __getitem__(self, nb_id):
         if nb_id not in self.cache:
-            self.cache[nb_id] = grade_run.load_pristine(self.known[nb_id])
+            self.cache[nb_id] = submission.load_pristine(self.known[nb_id])
         return self.cache[nb_id]

@@ -1,8 +1,8 @@
 """Performance of ``workbook grade`` (a script, not collected by pytest).
 
-    .venv/bin/python tests/bench_grade.py [--notebook 01_feedforward] [--repeat 3]
+    .venv/bin/python tests/workbook/bench_grade.py [--notebook 01_feedforward] [--repeat 3]
 
-1. Overhead: the solution notebook run plainly (``utils.execute.execute_notebook``, the
+1. Overhead: the solution notebook run plainly (``utils.workbook.execute.execute_notebook``, the
    way ``workbook execute`` runs it, without writing) against ``workbook grade`` of
    the same notebook as a submission, both as fresh commands (interpreter start and
    imports included), alternated, median of --repeat runs. Issue 3: at most +20 %.
@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
 
 
@@ -47,7 +47,7 @@ def overhead(nb: Path, tmp: Path, repeat: int):
     sub = tmp / "sub"
     sub.mkdir()
     shutil.copy(nb, sub / nb.name)
-    plain_cmd = [PY, "-c", "import sys; from utils.execute import execute_notebook; "
+    plain_cmd = [PY, "-c", "import sys; from utils.workbook.execute import execute_notebook; "
                            "execute_notebook(sys.argv[1], write=False)", str(copy)]
     plain, graded, graded_all = [], [], []
     for i in range(repeat):
@@ -80,10 +80,10 @@ def scaling(nb: Path, tmp: Path):
 
 
 def adversarial_table(tmp: Path):
-    """Grade the adversarial submissions of tests/test_grade.py and print case, expected, got."""
+    """Grade the adversarial submissions of tests/workbook/test_grade.py and print case, expected, got."""
     import csv
 
-    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path.insert(0, str(ROOT / "tests" / "workbook"))
     import test_grade as t
 
     sol, subs, out = tmp / "solutions", tmp / "class", tmp / "out"

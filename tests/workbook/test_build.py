@@ -10,9 +10,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from utils import build
+from utils.workbook import build
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _answer(source, grade_id="f"):

@@ -1,4 +1,4 @@
-"""Tests of ``workbook grade`` (utils/grade.py, utils/grade_run.py, utils/grade_kernel.py).
+"""Tests of ``workbook grade`` (utils/workbook/: grade.py, submission.py, kernel.py, launcher.py, reports.py).
 
 Most tests use a tiny synthetic course built here in a temporary folder (one solution
 notebook, ``90_toy``, two exercises, no torch), so that a kernel costs about a second.
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from utils import build
+from utils.workbook import build
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TOY = "90_toy"
 
 SETUP = '''\
@@ -146,7 +146,7 @@ def sha256(path: Path) -> str:
 # --------------------------------------------------------------------------- unit tests (no kernel)
 
 def test_parse_notebook_reasons():
-    from utils.grade_run import Unreadable, parse_notebook
+    from utils.workbook.submission import Unreadable, parse_notebook
 
     for data, words in [(b"\x89PNG\r\n\x1a\n\x00\x00", "not text"), (b"{ not json", "not valid notebook JSON"),
                         (b'{"hello": 1}', "not a Jupyter notebook"), (b'{"nbformat": 5, "cells": []}', "nbformat 5"),
@@ -158,7 +158,7 @@ def test_parse_notebook_reasons():
 
 
 def test_identify_by_metadata_then_longest_id_in_the_name():
-    from utils.grade import identify
+    from utils.workbook.grade import identify
 
     known = {"01_feedforward": None, "04_rnn_cell": None, "04_rnn": None}
     assert identify({"metadata": {"workbook": {"id": "04_rnn_cell"}}}, Path("x.ipynb"), known) == "04_rnn_cell"
@@ -168,7 +168,7 @@ def test_identify_by_metadata_then_longest_id_in_the_name():
 
 
 def test_rebuild_takes_only_answer_sources_from_the_student(tmp_path):
-    from utils.grade_run import STUB_SOURCE, load_pristine, rebuild
+    from utils.workbook.submission import STUB_SOURCE, load_pristine, rebuild
 
     path = _write(tmp_path, f"{TOY}.ipynb", toy_solution())
     pristine = load_pristine(path)
@@ -198,7 +198,7 @@ def test_rebuild_takes_only_answer_sources_from_the_student(tmp_path):
 
 
 def test_a_huge_file_is_unreadable_without_being_parsed(tmp_path, monkeypatch):
-    from utils import grade as g
+    from utils.workbook import grade as g
 
     monkeypatch.setattr(g, "MAX_SUBMISSION_BYTES", 1000)
     path = _write(tmp_path, f"big_{TOY}.ipynb", toy_solution())
@@ -209,7 +209,7 @@ def test_a_huge_file_is_unreadable_without_being_parsed(tmp_path, monkeypatch):
 
 
 def test_feedback_page_names_are_unique():
-    from utils.grade import Submission, _feedback_names
+    from utils.workbook.grade import Submission, _feedback_names
 
     subs = [Submission(Path(p), p) for p in ("a/x.ipynb", "b/x.ipynb", "b/x.ipynb", "y.ipynb", "c/b_x.ipynb")]
     _feedback_names(subs)
@@ -218,7 +218,7 @@ def test_feedback_page_names_are_unique():
 
 
 def test_usage_errors_exit_2(tmp_path, capsys):
-    from utils.cli import main
+    from utils.workbook.cli import main
 
     sol = tmp_path / "sol"
     sol.mkdir()
@@ -318,7 +318,7 @@ def adversarial_cases(sol: Path, subs: Path, out: Path) -> dict:
     nb = _with_answers(stub, **CORRECT)
     nb["metadata"] = {}
     add("untitled.ipynb", nb, "unknown-notebook", 0, {})
-    targets = [sol / f"{TOY}.ipynb", subs / f"solution_{TOY}.ipynb", out / "grades.csv", ROOT / "utils" / "grade.py"]
+    targets = [sol / f"{TOY}.ipynb", subs / f"solution_{TOY}.ipynb", out / "grades.csv", ROOT / "utils" / "workbook" / "grade.py"]
     folders = [sol, subs, out, out / "feedback"] + ([ROOT, ROOT / "utils"] if ROOTED else [])
     if not ROOTED:  # as an ordinary user the kernel *can* write where the user can: aim only at temporary copies
         targets, folders = [t for t in targets if ROOT not in t.parents], [sol, subs]
@@ -409,7 +409,7 @@ def test_submissions_and_course_files_are_unchanged(batch):
                if p.exists()]
     if ROOTED:  # the kernels ran as throw-away users: nothing of the grader's could be written
         assert planted == []
-        assert "tampered" not in (ROOT / "utils" / "grade.py").read_text(encoding="utf-8")
+        assert "tampered" not in (ROOT / "utils" / "workbook" / "grade.py").read_text(encoding="utf-8")
         assert not (batch["out"] / "planted.py").exists()
         leftovers = [p for p in Path("/proc").glob("[0-9]*/cmdline")
                      if SLEEPER in p.read_bytes().decode(errors="replace")] if Path("/proc").is_dir() else []

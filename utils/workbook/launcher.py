@@ -1,7 +1,7 @@
 """Start one grading kernel inside its limits (a script ``workbook grade`` runs; never imported).
 
 ``workbook grade`` launches every kernel through this file, run as
-``python -I -S grade_kernel.py OPTIONS -- KERNEL ARGV...``. It sets the limits on its
+``python -I -S launcher.py OPTIONS -- KERNEL ARGV...``. It sets the limits on its
 own process and then *replaces itself* (``execv``) by the kernel, so the kernel has the
 same process id and process group as this launcher, and no extra process stays alive.
 It imports nothing but the standard library, and is started with ``-I -S`` so that it
@@ -105,7 +105,7 @@ def main(argv):
             opts[name] = argv[i + 1]
             i += 2
         else:
-            sys.exit(f"grade_kernel: unknown option {arg}")
+            sys.exit(f"launcher: unknown option {arg}")
     uid = int(opts["uid"]) if opts["uid"] is not None else None
     gid = int(opts["gid"]) if opts["gid"] is not None else uid
 
@@ -114,7 +114,7 @@ def main(argv):
         os.kill(-1, signal.SIGKILL)  # on Linux, every process of this user but this one
         return 0
     if not command:
-        sys.exit("grade_kernel: no command after --")
+        sys.exit("launcher: no command after --")
 
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     memory = int(opts["memory-mb"]) * 2**20

@@ -11,7 +11,7 @@ import os
 import time
 from pathlib import Path
 
-# The budgets of COURSE.md (2-core CPU). The variables exist so tests/test_budget.py can
+# The budgets of COURSE.md (2-core CPU). The variables exist so tests/workbook/test_budget.py can
 # test the nbval hook in conftest.py cheaply.
 CELL_BUDGET_S = float(os.environ.get("WORKBOOK_CELL_BUDGET_S", 30))
 NOTEBOOK_BUDGET_S = float(os.environ.get("WORKBOOK_NOTEBOOK_BUDGET_S", 60))

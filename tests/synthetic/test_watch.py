@@ -1,11 +1,11 @@
-"""The watch-history generator of notebook 03 (utils/watch.py)."""
+"""The watch-history generator of notebook 03 (utils/synthetic/watch.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from utils.watch import (best_order_blind_accuracy, item_name, make_watch_histories, next_item, reorder,
+from utils.synthetic.watch import (best_order_blind_accuracy, item_name, make_watch_histories, next_item, reorder,
                          series_of, vocab_size)
 
 

@@ -1,0 +1,4 @@
+"""Seeded generators of the course's synthetic data: the same seed gives the same data on any machine.
+
+- ``utils.synthetic.watch``   watch histories whose next item depends on order (notebook 03)
+"""
