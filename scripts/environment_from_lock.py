@@ -25,7 +25,8 @@ def locked(path=ROOT / "requirements.lock"):
 
 def main():
     lines = [
-        "# Conda alternative to `make lab` / `make test` (which use .venv and pip).",
+        "# The learner's environment for conda users (the same as `make lab`'s .venv; the test tools",
+        "# of `make test` are in requirements-dev.lock, not here).",
         "#   conda env create -f environment.yml && conda activate ffn-to-lstm",
         "#   jupyter lab notebooks/",
         "# Generated from requirements.lock by scripts/environment_from_lock.py: edit neither by hand.",

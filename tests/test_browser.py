@@ -31,6 +31,9 @@ CHROMIUM = os.environ.get("WORKBOOK_CHROMIUM") or shutil.which("chromium") or sh
 NOTEBOOK = "01_feedforward.ipynb"
 RUN_TIMEOUT_S = 120
 
+if CHROMIUM is None and os.environ.get("WORKBOOK_REQUIRE_BROWSER"):  # CI sets it: there the test must run
+    raise RuntimeError("WORKBOOK_REQUIRE_BROWSER is set but no Chromium was found (apt-get install -y chromium)")
+
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="no Chromium on this machine: install it with `apt-get install -y chromium` "
                              "(Debian/Ubuntu; .ci/run does), or set WORKBOOK_CHROMIUM to its path")

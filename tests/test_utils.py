@@ -11,7 +11,6 @@ import torch
 from utils import get_device, set_seed
 from utils.checks.core import Check, CheckFailure, fmt_shape
 from utils.gradcheck import numeric_gradient, relative_error
-from utils.train import accuracy, fit
 
 
 # -- seeding and device ---------------------------------------------------------------
@@ -140,30 +139,6 @@ def test_relative_error():
     assert relative_error([1.0], [-1.0]) == 1.0
     with pytest.raises(ValueError, match="shapes differ"):
         relative_error([1.0], [1.0, 2.0])
-
-
-# -- training loop ----------------------------------------------------------------------
-
-def test_fit_learns_a_separable_problem_reproducibly():
-    def run():
-        set_seed(0)
-        X = torch.randn(256, 4)
-        y = (X[:, 0] + X[:, 1] > 0).long()
-        model = torch.nn.Linear(4, 2)
-        h = fit(model, torch.nn.functional.cross_entropy, (X, y), epochs=15, lr=0.05,
-                val_data=(X, y), metric=accuracy, progress=False)
-        return h
-    h1, h2 = run(), run()
-    assert h1["val_metric"][-1] > 0.95
-    assert h1["train_loss"][-1] < h1["train_loss"][0]
-    assert h1["train_loss"] == h2["train_loss"]
-    assert len(h1["epoch"]) == len(h1["grad_norm"]) == 15
-
-
-def test_fit_rejects_mismatched_data():
-    with pytest.raises(ValueError, match="X has 3 examples but y has 2"):
-        fit(torch.nn.Linear(2, 2), torch.nn.functional.cross_entropy, (torch.zeros(3, 2), torch.zeros(2)),
-            epochs=1, progress=False)
 
 
 def test_relative_error_norm_kind_ignores_near_zero_noise():
