@@ -339,7 +339,7 @@ def batch(tmp_path_factory):
     _write(subs / "group-b" / ".ipynb_checkpoints", f"stub_{TOY}-checkpoint.ipynb", toy_student())
     before = {p: sha256(p) for p in base.rglob("*") if p.is_file()}
     t0 = time.monotonic()
-    proc = grade(subs, "--out", out, "--jobs", "2", "--cell-timeout", "2", "--timeout", "60", "--memory-mb", "1024",
+    proc = grade(subs, "--out", out, "--jobs", "2", "--cell-timeout", "5", "--timeout", "60", "--memory-mb", "1024",
                  solutions=sol)
     seconds = time.monotonic() - t0
     rows = {Path(r["submission"]).name: r for r in read_csv(out / "grades.csv")}
@@ -376,7 +376,7 @@ def test_messages_say_what_happened(batch):
     assert "expected 16" in checks[f"wrong_{TOY}.ipynb"]["check_square"]["message"]
     assert checks[f"solution_{TOY}.ipynb"]["check_double"]["message"] == "✓ double: 1/1 cases match"
     assert "not implemented yet" in checks[f"stub_{TOY}.ipynb"]["check_double"]["message"]
-    assert "cell time limit of 2 s" in checks[f"loop_{TOY}.ipynb"]["check_double"]["message"]
+    assert "cell time limit of 5 s" in checks[f"loop_{TOY}.ipynb"]["check_double"]["message"]
     assert "did not stop when interrupted" in checks[f"loop_sigint_ignored_{TOY}.ipynb"]["check_square"]["message"]
     assert "exited with code 3" in checks[f"os_exit_{TOY}.ipynb"]["check_double"]["message"]
     assert "kernel died" in checks[f"os_exit_{TOY}.ipynb"]["check_square"]["message"]
