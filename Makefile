@@ -44,10 +44,11 @@ LAB_ARGS ?=
 lab: install
 	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) notebooks/
 
-# Unit, build, data, grading and browser tests run in parallel; then nbval runs the
+# Unit, build, data, grading and browser tests run on JOBS workers (tests sharing one
+# grading run form an xdist group and stay on one worker); then nbval runs the
 # solution notebooks, each whole on one of JOBS workers (--dist loadfile). A notebook
 # uses one CPU thread (set_seed), so with JOBS <= cores their measured times are honest.
-UNIT_TESTS  = $(PY) -m pytest -n $(JOBS) tests
+UNIT_TESTS  = $(PY) -m pytest -n $(JOBS) --dist loadgroup tests
 NBVAL_TESTS = $(PY) -m pytest -n $(JOBS) --dist loadfile --nbval --nbval-current-env \
               --nbval-sanitize-with tests/sanitize.cfg solutions
 

@@ -242,6 +242,12 @@ def test_usage_errors_exit_2(tmp_path, capsys):
 
 # --------------------------------------------------------------------------- the adversarial batch
 
+# Tests that share a module-scoped grading run carry one xdist group, so that under
+# `pytest -n 2 --dist loadgroup` (the Makefile) the run happens once, on one worker,
+# instead of once on every worker that picks up one of its tests.
+ONE_BATCH = pytest.mark.xdist_group("grade-batch")
+ONE_COURSE = pytest.mark.xdist_group("grade-course")
+
 ROOTED = hasattr(os, "geteuid") and os.geteuid() == 0
 SLEEPER = "4242.25"  # `sleep SLEEPER` is started in the background by the tampering submission
 
@@ -350,6 +356,7 @@ def batch(tmp_path_factory):
                 before=before, seconds=seconds)
 
 
+@ONE_BATCH
 def test_batch_writes_one_row_per_submission(batch):
     assert set(batch["rows"]) == set(batch["cases"])  # the checkpoint copy is not a submission
     with open(batch["out"] / "grades.csv", newline="") as f:
@@ -361,6 +368,7 @@ def test_batch_writes_one_row_per_submission(batch):
     assert "submissions graded in" in batch["proc"].stdout
 
 
+@ONE_BATCH
 @pytest.mark.parametrize("case", list(adversarial_cases(Path("s"), Path("c"), Path("o"))))
 def test_adversarial_case(batch, case):
     _, status, points, outcomes = batch["cases"][case]
@@ -371,6 +379,7 @@ def test_adversarial_case(batch, case):
         assert row["notebook"] == TOY and row["max_points"] == "5"
 
 
+@ONE_BATCH
 def test_messages_say_what_happened(batch):
     checks = batch["checks"]
     assert "expected 16" in checks[f"wrong_{TOY}.ipynb"]["check_square"]["message"]
@@ -386,6 +395,7 @@ def test_messages_say_what_happened(batch):
     assert all(len(r["message"]) <= 2000 for c in checks.values() for r in c.values())
 
 
+@ONE_BATCH
 def test_feedback_page(batch):
     page = (batch["out"] / "feedback" / f"wrong_{TOY}.md").read_text()
     assert "# Feedback: 90 · A toy notebook" in page and "**Score: 2 / 5 points**" in page
@@ -397,6 +407,7 @@ def test_feedback_page(batch):
     assert "kernel died" in page and "**skipped**" in page
 
 
+@ONE_BATCH
 def test_submissions_and_course_files_are_unchanged(batch):
     after = {p: sha256(p) for p in batch["before"] if p.exists()}
     changed = [str(p) for p, digest in batch["before"].items() if after.get(p) != digest
@@ -494,6 +505,7 @@ def course(tmp_path_factory):
     return rows, checks
 
 
+@ONE_COURSE
 @pytest.mark.parametrize("nb_id", course_ids())
 def test_every_solution_notebook_scores_full_marks(course, nb_id):
     rows, checks = course
@@ -504,6 +516,7 @@ def test_every_solution_notebook_scores_full_marks(course, nb_id):
     assert float(row["points"]) == float(row["max_points"]) > 0
 
 
+@ONE_COURSE
 @pytest.mark.parametrize("nb_id", course_ids())
 def test_every_shipped_student_notebook_scores_zero(course, nb_id):
     rows, checks = course
@@ -524,6 +537,7 @@ def _nbgrader(course: Path, *args):
     return proc
 
 
+@ONE_COURSE
 @pytest.mark.parametrize("nb_id", sorted({TOY, course_ids()[0]}))
 def test_nbgrader_gives_the_same_points(tmp_path, course, nb_id):
     """nbgrader's generate_assignment and autograde accept a workbook notebook, and agree.
