@@ -417,3 +417,11 @@ def test_lstm_diagram_draws():
     for fig in [draw_lstm_cell(), draw_lstm_cell(labels=False, title="x")]:
         assert fig.axes
         plt.close(fig)
+
+
+def test_load_wrong_shape_parameter_is_reported():
+    def load(lstm, W_xh, W_hh, b):
+        load_into_lstm(lstm, W_xh, W_hh, b)
+        lstm.weight_hh_l0.data = torch.from_numpy(np.ascontiguousarray(W_hh.T))
+    msg = _fails(check_load_into_lstm, load)
+    assert "Likely cause" in msg

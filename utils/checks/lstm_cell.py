@@ -395,8 +395,13 @@ def check_load_into_lstm(load_into_lstm):
         # sequence alone over its own valid steps.
         packed = torch.nn.utils.rnn.pack_padded_sequence(torch.from_numpy(xs), torch.from_numpy(lengths),
                                                          batch_first=True, enforce_sorted=False)
-        with torch.no_grad():
-            out, (h_n, c_n) = lstm(packed, (torch.from_numpy(h0)[None], torch.from_numpy(c0)[None]))
+        try:
+            with torch.no_grad():
+                out, (h_n, c_n) = lstm(packed, (torch.from_numpy(h0)[None], torch.from_numpy(c0)[None]))
+        except RuntimeError as e:
+            chk.fail(case, f"the loaded LSTM cannot run on a batch: {e}",
+                     "every parameter must keep its shape: weight_ih_l0 (4*hidden_dim, input_dim), "
+                     "weight_hh_l0 (4*hidden_dim, hidden_dim), both biases (4*hidden_dim,).")
         out, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=int(lengths.max()))
         hs_ref, h_ref, c_ref = np.zeros_like(out.numpy()), np.zeros_like(h0), np.zeros_like(c0)
         for k, L in enumerate(lengths):
