@@ -14,3 +14,4 @@ from .sequences import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .bptt import *  # noqa: F401,F403
 from .tagging import *  # noqa: F401,F403
+from .lstm import *  # noqa: F401,F403
