@@ -50,7 +50,7 @@ def test_stub_is_not_attempted():
     (lambda n, gap, **kw: _make(n, gap, L=max(gap - 1, 0), **kw) if gap else _make(n, gap, **kw),
      "off-by-one in the gap length"),
     (lambda n, gap, **kw: _make(n, gap, key_pos=1, **kw) if gap else _make(n, gap, **kw),
-     "label is not the key at position 0"),
+     "key is at position 1, not at the start"),
     (lambda n, gap, **kw: _make(n, gap, label_from_key=False, **kw), "label is not the key at position 0"),
     (lambda n, gap, seed=0, **kw: _make(n, gap, rng_fn=lambda: np.random.default_rng(), **kw),
      "differ from the seeded reference"),

@@ -28,6 +28,9 @@ def _diagnose(tokens, labels, ref_tokens, ref_labels, kw):
         return "the sentence has gap + 3 tokens: an off-by-one in the gap length (key + gap murmur + query = gap + 2)."
     if tokens.shape[1] != gap + 2 or tokens.shape[0] != n:
         return None
+    for k in range(1, tokens.shape[1] - 1):
+        if not np.array_equal(labels, tokens[:, 0]) and np.array_equal(labels, tokens[:, k]):
+            return f"the key is at position {k}, not at the start: put it in column 0 (tokens[:, 0] = labels)."
     if not np.array_equal(labels, tokens[:, 0]):
         return "the label is not the key at position 0: labels must be tokens[:, 0] (the label comes from the key)."
     if np.any(tokens[:, -1] != q):
