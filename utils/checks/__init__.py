@@ -15,3 +15,4 @@ from .bptt import *  # noqa: F401,F403  05_bptt
 from .pos_tagging import *  # noqa: F401,F403  07_pos_tagging
 from .lstm_cell import *  # noqa: F401,F403  09_lstm_cell
 from .char_lm import *  # noqa: F401,F403  08_char_lm
+from .long_range import *  # noqa: F401,F403  10_long_range
