@@ -445,7 +445,7 @@ def check_grad_check(grad_check):
         chk.expect(isinstance(got, dict), case=case,
                    what=f"expected a dict {{parameter name: relative error}}, got {type(got).__name__}.",
                    cause="return one relative error per parameter, e.g. {'W': 3e-10, 'b': 1e-11}.")
-        chk.expect_equal(sorted(got), sorted(params), case=case, name="the keys of the result",
+        chk.expect_equal(sorted(got), sorted(params), case=case, name="the list of keys of the result",
                          cause="return one relative error for every parameter in params.")
         for name in params:
             value = as_array(got[name])
@@ -555,7 +555,7 @@ def check_clip_grad_norm(clip_grad_norm):
         chk.expect(isinstance(clipped, dict), case=case,
                    what=f"the clipped gradients should be a dict like grads, got {type(clipped).__name__}.",
                    cause="return {name: clipped array} with the same names as grads.")
-        chk.expect_equal(sorted(clipped), sorted(grads), case=case, name="the names of the clipped gradients",
+        chk.expect_equal(sorted(clipped), sorted(grads), case=case, name="the list of names of the clipped gradients",
                          cause="return a clipped array for every name in grads.")
         total_arr = as_array(total)
         chk.expect(total_arr is not None and total_arr.size == 1, case=case,

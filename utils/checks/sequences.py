@@ -306,7 +306,7 @@ def check_BagOfItems(BagOfItems):
             "the output layer is missing: the pooled embedding is returned.": mean_pad,
         }
         got = chk.call(model, items.clone(), mask.clone(), case=case)
-        chk.expect_close(got, expected, case=case, name="the logits", shape_meaning="(batch, n_classes)",
+        chk.expect_close(got, expected, case=case, name="the logits tensor", shape_meaning="(batch, n_classes)",
                          atol=1e-10, mistakes=mistakes,
                          cause="embed the items, pool them with masked_mean over the real ones, then apply self.out.")
     chk.done(extra="the same items in any order give the same logits")
