@@ -127,11 +127,26 @@ def test_sigmoid_wrong_answers():
     expect_failure(check_sigmoid, lambda z: 1 / (1 + math.exp(-z)), "raised TypeError", "element-wise functions")
 
 
+def test_sigmoid_that_overflows_fails_on_extreme_inputs():
+    message = expect_failure(check_sigmoid, lambda z: np.exp(z) / (1 + np.exp(z)),
+                             'case "extreme |z| (-1000, -710, 710, 1000)"', "got nan in", "exp(z) / (1 + exp(z))",
+                             "inf / inf = nan", "1 / (1 + exp(-z))")
+    assert "Likely cause" in message
+
+
+def test_sigmoid_grad_that_overflows_fails_on_extreme_inputs():
+    expect_failure(check_sigmoid_grad, lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2,
+                   'case "extreme |z| (-1000, -710, 710, 1000)"', "got nan in", "reuse s = sigmoid(z)")
+
+
 def test_sigmoid_grad_wrong_answers():
     expect_failure(check_sigmoid_grad, lambda z: z * (1 - z), "uses z where the formula needs s = sigmoid(z)")
     expect_failure(check_sigmoid_grad, sigmoid, "this is sigmoid(z) itself")
     expect_failure(check_sigmoid_grad, lambda z: 1 - sigmoid(z) ** 2, "tanh pattern")
     expect_failure(check_sigmoid_grad, lambda z: sigmoid(z) * (1 + sigmoid(z)), "has a plus")
+    expect_failure(check_sigmoid_grad, lambda z: 1 - np.tanh(z) ** 2, "this is tanh's derivative",
+                   "s * (1 - s) with s = sigmoid(z)")
+    expect_failure(check_sigmoid_grad, lambda z: np.tanh(z) * (1 - np.tanh(z)), "uses tanh where")
 
 
 def test_tanh_grad_wrong_answers():
@@ -178,6 +193,27 @@ def test_softmax_naive_exp_fails_with_overflow_message():
     message = expect_failure(check_softmax, naive_softmax, 'case "large logits (1000, 1001, 1002)"', "got nan in",
                              "overflow", "Subtract each row's max")
     assert "1.8e308" in message
+
+
+def test_softmax_subtracting_the_row_minimum_fails_on_a_large_spread():
+    def row_min(z):
+        e = np.exp(z - z.min(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+    message = expect_failure(check_softmax, row_min, 'case "a large spread within each row (1000, -1000)"',
+                             "got nan in softmax(logits)", "row's minimum was subtracted", "Subtract each row's max")
+    assert "has shape" not in message
+
+
+def test_softmax_messages_read_as_english():
+    message = expect_failure(check_softmax, lambda z: softmax(z)[..., :-1], "softmax(logits) has shape")
+    assert "probabilities has" not in message
+
+
+def test_close_numbers_are_shown_with_enough_digits_to_differ():
+    expect_failure(check_softmax, lambda z: softmax(z) * (1 + 2e-6), "differs from torch.softmax")
+    message = expect_failure(check_sigmoid, lambda z: sigmoid(z) + 3e-9, "differs from torch.sigmoid")
+    got, expected = message.split("got ")[1].split(" (largest")[0].split(", expected ")
+    assert got != expected, message
 
 
 def test_softmax_wrong_answers():

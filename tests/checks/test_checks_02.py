@@ -110,6 +110,12 @@ def one_hot(y, n):
     return out
 
 
+def columns_minus_one(p, y):
+    p = p.copy()
+    p[:, y] -= 1
+    return p
+
+
 def unstable(logits, y):
     e = np.exp(logits)
     return (e / e.sum(axis=1, keepdims=True) - one_hot(y, logits.shape[1])) / len(y)
@@ -120,6 +126,8 @@ def unstable(logits, y):
     (lambda z, y: (one_hot(y, z.shape[1]) - softmax(z)) / len(y), ["the sign is flipped"]),
     (lambda z, y: softmax(z) / len(y), ["one-hot of y is not subtracted"]),
     (lambda z, y: (softmax(z) - 1) / len(y), ["1 is subtracted from every entry"]),
+    (lambda z, y: columns_minus_one(softmax(z), y) / len(y), ["p[:, y] -= 1 subtracts 1 in the columns",
+                                                              "p[np.arange(batch), y] -= 1"]),
     (lambda z, y: (softmax(z, axis=0) - one_hot(y, z.shape[1])) / len(y), ["softmax is taken over the batch"]),
     (unstable, ['case "large logits (+-1000)"', "exp overflowed"]),
 ])
@@ -233,7 +241,7 @@ def sgd_step(params, grads, lr):
 
 def test_sgd_step_solution_passes(capsys):
     check_sgd_step(sgd_step)
-    assert capsys.readouterr().out.startswith("✓ sgd_step: 4/4 cases match")
+    assert capsys.readouterr().out.startswith("✓ sgd_step: 6/6 cases match")
 
 
 def test_sgd_step_stub_is_not_attempted():
@@ -266,6 +274,11 @@ def scales_grads(params, grads, lr):
         params[name] -= grads[name]
 
 
+def zip_over_values(params, grads, lr):
+    for p, g in zip(params.values(), grads.values()):
+        p -= lr * g
+
+
 def weights_only(params, grads, lr):
     for name in params:
         if name.startswith("W"):
@@ -279,6 +292,9 @@ def weights_only(params, grads, lr):
     (returns_new, ["this parameter was not changed"]),
     (scales_grads, ["grads['W1'] after the step", "changed the gradients in place"]),
     (weights_only, ["params['b1']", "this parameter was not changed"]),
+    (zip_over_values, ['case "grads in another key order (W2, b2, W1, b1), equal widths"',
+                       "paired with the parameters by position", "zip(params.values(), grads.values())",
+                       "params[name] -= lr * grads[name]"]),
 ])
 def test_sgd_step_mistakes(wrong, fragments):
     fails_with(check_sgd_step, wrong, *fragments)

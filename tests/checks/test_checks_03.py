@@ -149,6 +149,12 @@ def pad_first_length(seqs, pad_value=0):
     return padded, mask
 
 
+def pad_mask_one_too_long(seqs, pad_value=0):
+    padded, _ = pad_batch(seqs, pad_value)
+    lengths = torch.tensor([len(s) for s in seqs])
+    return padded, torch.arange(padded.shape[1]).unsqueeze(0) <= lengths.unsqueeze(1)
+
+
 def test_pad_batch_solution_passes(capsys):
     check_pad_batch(pad_batch)
     assert capsys.readouterr().out.startswith("✓ pad_batch: 6/6 cases match")
@@ -167,6 +173,7 @@ def test_pad_batch_stub_not_implemented():
     (pad_int_mask, "expected torch.bool"),
     (pad_numpy, "should be a torch tensor"),
     (pad_first_length, "LONGEST sequence"),
+    (pad_mask_one_too_long, r"one position too many(.|\n)*arange\(T_max\) < length"),
 ])
 def test_pad_batch_wrong_named(wrong, words):
     with pytest.raises(AssertionError, match=words):
@@ -205,6 +212,17 @@ def mean_numpy(x, mask):
     return torch.from_numpy((xn * m).sum(1) / m.sum(1))
 
 
+def mean_no_keepdim(x, mask):  # the count has shape (batch,): broadcasts against d, not batch
+    return (x * mask.unsqueeze(-1).to(x.dtype)).sum(dim=1) / mask.sum(dim=1)
+
+
+def mean_no_keepdim_square_only(x, mask):  # runs (wrongly) only where batch == d, like a notebook whose batch happened to equal d
+    try:
+        return mean_no_keepdim(x, mask)
+    except RuntimeError:
+        return masked_mean(x, mask)
+
+
 def mean_loop(x, mask):  # another correct answer: row by row with boolean indexing
     return torch.stack([x[b][mask[b]].mean(dim=0) for b in range(len(x))])
 
@@ -212,7 +230,15 @@ def mean_loop(x, mask):  # another correct answer: row by row with boolean index
 def test_masked_mean_solution_passes(capsys):
     check_masked_mean(masked_mean)
     check_masked_mean(mean_loop)
-    assert capsys.readouterr().out.startswith("✓ masked_mean: 4/4 cases match")
+    assert capsys.readouterr().out.startswith("✓ masked_mean: 5/5 cases match")
+
+
+def test_masked_mean_without_keepdim_crashes_with_a_cause_when_batch_differs_from_d():
+    def only_wrong_when_batch_differs(x, mask):
+        return mean_no_keepdim(x, mask) if x.shape[0] == 4 else masked_mean(x, mask)
+    with pytest.raises(AssertionError, match=r'case "batch of 4 with d = 3 \(batch != d\)"(.|\n)*raised RuntimeError'
+                                             r'(.|\n)*keepdim=True'):
+        check_masked_mean(only_wrong_when_batch_differs)
 
 
 def test_masked_mean_stub_not_implemented():
@@ -226,6 +252,8 @@ def test_masked_mean_stub_not_implemented():
     (mean_batch_count, "whole batch"),
     (masked_sum, "summed but not divided"),
     (mean_numpy, "autograd"),
+    (mean_no_keepdim, r"mask.sum\(dim=1\) without keepdim(.|\n)*keepdim=True"),
+    (mean_no_keepdim_square_only, r"case \"ragged batch(.|\n)*divides column j by row j's count"),
 ])
 def test_masked_mean_wrong_named(wrong, words):
     with pytest.raises(AssertionError, match=words):

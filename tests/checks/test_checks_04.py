@@ -254,6 +254,26 @@ def test_load_float32():
     _fails(check_load_into_torch, load, "is torch.float32, expected torch.float64")
 
 
+def test_load_through_float32_names_the_dtype():
+    def load(rnn, W_xh, W_hh, b_h):
+        with torch.no_grad():
+            rnn.weight_ih_l0.copy_(torch.tensor(W_xh, dtype=torch.float32))
+            rnn.weight_hh_l0.copy_(torch.tensor(W_hh, dtype=torch.float32))
+            rnn.bias_ih_l0.copy_(torch.tensor(b_h, dtype=torch.float32))
+            rnn.bias_hh_l0.zero_()
+    msg = _fails(check_load_into_torch, load, "rounded to float32 precision", "went through float32",
+                 "torch.from_numpy(W_xh)")
+    assert "copy W_xh into it in place" not in msg
+
+
+def test_load_bias_through_float32_names_the_dtype():
+    def load(rnn, W_xh, W_hh, b_h):
+        _load()(rnn, W_xh, W_hh, b_h)
+        with torch.no_grad():
+            rnn.bias_ih_l0.copy_(torch.from_numpy(b_h).float())
+    _fails(check_load_into_torch, load, "b_h rounded to float32 precision", "b_h went through float32")
+
+
 def test_load_does_nothing():
     _fails(check_load_into_torch, lambda rnn, W_xh, W_hh, b_h: None, 'case "input_dim 3, hidden_dim 5"',
            "rnn.weight_ih_l0 does not hold W_xh: it still holds torch's random initial values")

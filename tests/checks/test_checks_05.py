@@ -89,9 +89,9 @@ def test_solutions_pass(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("✓ rnn_step_backward: 6/6 cases match torch autograd (largest difference")
     assert out[1].startswith("✓ rnn_backward: 6/6 cases match torch autograd through the unrolled RNN")
-    assert out[2].startswith("✓ grad_check: 4/4 cases match central differences")
-    assert out[3].startswith("✓ clip_grad_norm: 5/5 cases match torch.nn.utils.clip_grad_norm_")
-    assert out[4].startswith("✓ run_truncated: 6/6 cases match an explicit chunked computation")
+    assert out[2].startswith("✓ grad_check: 6/6 cases match central differences")
+    assert out[3].startswith("✓ clip_grad_norm: 6/6 cases match torch.nn.utils.clip_grad_norm_")
+    assert out[4].startswith("✓ run_truncated: 7/7 cases match an explicit chunked computation")
 
 
 def test_variants_that_are_right_pass():
@@ -202,8 +202,19 @@ def _seq_variant(kind):
         dW_xh, dW_hh, db_h = np.zeros_like(W_xh), np.zeros_like(W_hh), np.zeros(W_hh.shape[0])
         dh_future = np.zeros_like(dhs[:, 0])
         order = range(T) if kind == "forward order" else reversed(range(T))
+        if kind == "range(T-1)":
+            order = reversed(range(T - 1))
+        elif kind == "stops at t = 1":
+            order = range(T - 1, 0, -1)
+        dh_step0 = None
         for t in order:
             dh = dhs[:, t] if kind == "no future" else dhs[:, t] + dh_future
+            if kind == "dhs[:, t - 1]":
+                dh = dhs[:, t - 1] + dh_future
+            if kind == "wrong cache from t = 2" and t == 2:
+                dx, _, _, _, _ = rnn_step_backward(dh, caches[1])   # an unnamed slip at one step only
+            if t == 0:
+                dh_step0 = dh
             if kind == "last only":
                 dh = dh_future + (dhs[:, t] if t == T - 1 else 0)
             dx, dh_future, gW_xh, gW_hh, gb_h = rnn_step_backward(dh, caches[t])
@@ -216,6 +227,10 @@ def _seq_variant(kind):
             dxs = dxs[:, ::-1]
         if kind == "dh0 zero":
             dh_future = np.zeros_like(dh_future)
+        if kind == "dh_1 as dh0":
+            dh_future = dh_step0
+        if kind == "wrong cache from t = 2" and T > 2:
+            dxs[:, 2] *= 1.5
         return dxs, dh_future, dW_xh, dW_hh, db_h
     return f
 
@@ -227,6 +242,12 @@ def _seq_variant(kind):
     ("forward order", "the backward loop runs forward in time"),
     ("reversed dxs", "dxs is stored in reversed time order"),
     ("dh0 zero", 'rnn_backward, case "batch 3, T = 5, input_dim 2, hidden_dim 4": dh0 differs'),
+    ("dh0 zero", "dxs is right at every time step"),
+    ("range(T-1)", "the last time step t = T-1 = 4 is never visited"),
+    ("stops at t = 1", "the first time step t = 0 is never visited"),
+    ("dhs[:, t - 1]", "adds the wrong step's own loss, dhs[:, t - 1]"),
+    ("dh_1 as dh0", "dh0 is the dh passed INTO the backward of step 0"),
+    ("wrong cache from t = 2", "dxs is right down to t = 3 and first wrong at t = 2"),
 ])
 def test_rnn_backward_mistakes_are_named(kind, message):
     with pytest.raises(CheckFailure) as err:
@@ -244,7 +265,7 @@ def _gc_variant(kind):
             f0 = fn(params)
             for i in np.ndindex(x.shape):
                 old = x[i]
-                if kind == "forward":
+                if kind == "forward" or (kind == "forward at eps 1e-3" and eps > 1e-4):
                     x[i] = old + eps
                     numeric[i] = (fn(params) - f0) / eps
                     x[i] = old
@@ -262,6 +283,8 @@ def _gc_variant(kind):
             elif kind == "no floor":
                 with np.errstate(invalid="ignore", divide="ignore"):
                     errors[name] = float(np.max(np.abs(a - numeric) / (np.abs(a) + np.abs(numeric))))
+            elif kind == "norm":
+                errors[name] = float(np.linalg.norm(a - numeric) / max(np.linalg.norm(a) + np.linalg.norm(numeric), 1e-12))
             elif kind == "array":
                 errors[name] = np.abs(a - numeric) / np.maximum(np.abs(a) + np.abs(numeric), 1e-12)
             else:
@@ -276,11 +299,23 @@ def _gc_variant(kind):
     ("absolute", "this is the absolute error"),
     ("no floor", "is nan, expected"),
     ("array", "should be one number"),
+    ("norm", 'case "large and small entries, one small entry twice too large"'),
+    ("norm", "norm-based relative error"),
+    ("forward at eps 1e-3", 'case "a strongly curved function, eps = 1e-3"'),
+    ("forward at eps 1e-3", "a one-sided difference"),
 ])
 def test_grad_check_mistakes_are_named(kind, message):
     with pytest.raises(CheckFailure) as err:
         check_grad_check(_gc_variant(kind))
     assert message in str(err.value), str(err.value)
+
+
+def test_forward_difference_is_caught_by_a_wide_margin():
+    with pytest.raises(CheckFailure) as err:
+        check_grad_check(_gc_variant("forward at eps 1e-3"))
+    message = str(err.value)
+    got, expected = (float(v) for v in message.split("got ")[1].split(" (largest")[0].split(", expected "))
+    assert abs(got - expected) > 100 * 1e-7, message       # far outside the check's tolerance, not narrowly
 
 
 def test_grad_check_that_changes_params_is_caught():
@@ -322,6 +357,9 @@ def _clip_variant(kind):
         if kind == "no sqrt":
             sq = total ** 2
             return {k: g * min(1.0, max_norm / sq) if sq > 0 else g for k, g in grads.items()}, sq
+        if kind == "above one":
+            scale = max_norm / total if total > 1.0 else 1.0
+            return {k: g * scale for k, g in grads.items()}, total
         if kind == "list":
             scale = min(1.0, max_norm / total) if total > 0 else 1.0
             return [g * scale for g in grads.values()], total
@@ -336,6 +374,8 @@ def _clip_variant(kind):
     ("clipped norm", "the returned norm is the norm after clipping"),
     ("no sqrt", "needs a square root"),
     ("list", "should be a dict like grads"),
+    ("above one", 'case "max_norm 0.5 below 1, norm 0.8 between them"'),
+    ("above one", "clipped only when their norm exceeds 1"),
 ])
 def test_clip_mistakes_are_named(kind, message):
     with pytest.raises(CheckFailure) as err:
@@ -350,12 +390,16 @@ def _trunc_variant(kind):
         T = xs.shape[1]
         h, total, n = None, 0.0, 0
         stop = T - T % k if kind == "drop last" and T % k else T
+        kept = []
         for start in range(0, stop, k):
             if kind == "zero grad inside":
                 model.zero_grad()
             logits, h_last = model(xs[:, start:start + k], h)
             loss = loss_fn(logits, ys[:, start:start + k])
-            loss.backward(retain_graph=(kind == "retain graph"))
+            if kind in ("backward once", "keep graphs"):
+                kept.append(loss)
+            else:
+                loss.backward(retain_graph=(kind == "retain graph"))
             total += loss.item()
             n += 1
             if kind == "no carry":
@@ -366,6 +410,11 @@ def _trunc_variant(kind):
                 h = h_last.detach()
         if kind == "mean":
             total /= n
+        if kind == "backward once":           # same gradients, but every chunk's graph alive until here
+            sum(kept).backward()
+        if kind == "keep graphs":
+            for loss in kept:
+                loss.backward()
         return total, h_last
     return f
 
@@ -377,6 +426,9 @@ def _trunc_variant(kind):
     ("drop last", "the last, shorter chunk is dropped"),
     ("zero grad inside", "the gradients are zeroed inside the loop"),
     ("mean", "the chunk losses are averaged"),
+    ("backward once", "the graphs of the chunks were alive at the same time"),
+    ("backward once", "backward() called once at the end"),
+    ("keep graphs", "the graphs of the chunks were alive at the same time"),
 ])
 def test_truncated_mistakes_are_named(kind, message):
     with pytest.raises(CheckFailure) as err:

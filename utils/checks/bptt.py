@@ -200,13 +200,22 @@ def _seq_variant(dhs, caches, mode):
     db_h = np.zeros(W_hh.shape[0])
     dh_future = np.zeros_like(dhs[:, 0])
     order = range(T) if mode == "forward order" else range(T - 1, -1, -1)
+    if mode == "skip last step":
+        order = range(T - 2, -1, -1)          # for t in reversed(range(T - 1))
+    elif mode == "skip first step":
+        order = range(T - 1, 0, -1)           # for t in range(T - 1, 0, -1)
+    dh_at_step0 = np.zeros_like(dhs[:, 0])
     for t in order:
-        if mode == "no future":
+        if mode == "own loss off by one":
+            dh = dhs[:, t - 1] + dh_future    # dhs[:, -1] at t = 0, as Python indexing gives it
+        elif mode == "no future":
             dh = dhs[:, t]
         elif mode == "last only":
             dh = dh_future + (dhs[:, t] if t == T - 1 else 0.0)
         else:
             dh = dhs[:, t] + dh_future
+        if t == 0:
+            dh_at_step0 = dh
         dx, dh_future, gW_xh, gW_hh, gb_h = _np_step_backward(dh, caches[t])
         dxs[:, t] = dx
         if mode == "overwrite":
@@ -215,6 +224,8 @@ def _seq_variant(dhs, caches, mode):
             dW_xh, dW_hh, db_h = dW_xh + gW_xh, dW_hh + gW_hh, db_h + gb_h
     if mode == "reversed dxs":
         dxs = dxs[:, ::-1]
+    if mode == "dh0 is dh at step 0":
+        return dxs, dh_at_step0, dW_xh, dW_hh, db_h
     return dxs, dh_future, dW_xh, dW_hh, db_h
 
 
@@ -225,7 +236,37 @@ _SEQ_MISTAKES = {
     "overwrite": "the weight gradients are overwritten at every step; accumulate them (+=) over all steps.",
     "forward order": "the backward loop runs forward in time; go from t = T-1 down to t = 0.",
     "reversed dxs": "dxs is stored in reversed time order: dxs[:, t] is the gradient for xs[:, t].",
+    "skip last step": "the last time step t = T-1 = {last} is never visited (a loop over range(T-1)): its own loss "
+                      "dhs[:, {last}] and its dx are missing. Loop over reversed(range(T)).",
+    "skip first step": "the first time step t = 0 is never visited (the loop stops at t = 1): dxs[:, 0] is missing "
+                       "and dh0 is the gradient for h_1, not h0. Loop down to t = 0 included: reversed(range(T)).",
+    "own loss off by one": "step t adds the wrong step's own loss, dhs[:, t - 1] (at t = 0 that is dhs[:, -1], the "
+                           "last step's): each step adds its own, dh = dhs[:, t] + dh_future.",
+    "dh0 is dh at step 0": "dh0 is the dh passed INTO the backward of step 0 (dhs[:, 0] + the future's), which is "
+                           "dL/dh_1, the gradient for the state step 0 produced. dh0 = dL/dh0 is the dh_prev that "
+                           "the backward of step 0 returns.",
 }
+
+
+def _first_wrong_step(got_dxs, expected_dxs, atol=1e-10):
+    """The first time step, walking backward from T-1, where dxs differs (None when all agree or unusable)."""
+    got_dxs = as_array(got_dxs)
+    if got_dxs is None or got_dxs.shape != expected_dxs.shape or not np.issubdtype(got_dxs.dtype, np.number):
+        return None
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(got_dxs.astype(np.float64) - expected_dxs) <= atol).all(axis=(0, 2))
+    return int(np.flatnonzero(bad).max()) if bad.any() else None
+
+
+def _time_step_cause(t_bad, T):
+    """A likely cause that names the first wrong time step of the backward walk."""
+    if t_bad == T - 1:
+        return (f"dxs is already wrong at the last time step t = T-1 = {T - 1}, the first one the backward walk "
+                f"visits: there dh is dhs[:, {T - 1}] alone (nothing comes from the future), and "
+                f"rnn_step_backward(dh, caches[{T - 1}]) gives dxs[:, {T - 1}].")
+    return (f"walking backward from t = T-1 = {T - 1}, dxs is right down to t = {t_bad + 1} and first wrong at "
+            f"t = {t_bad}: there dh must be dhs[:, {t_bad}] + the dh_prev returned by step {t_bad + 1}, and "
+            f"the cache must be caches[{t_bad}].")
 
 
 def _seq_cases():
@@ -259,7 +300,9 @@ def check_rnn_backward(rnn_backward):
         caches = _np_caches(xs, h0, W_xh, W_hh, b_h)
         expected = _torch_seq_grads(xs, h0, W_xh, W_hh, b_h, dhs)
         mistakes = [dict() for _ in range(5)]
+        T = xs.shape[1]
         for mode, description in _SEQ_MISTAKES.items():
+            description = description.format(last=T - 1)
             wrong = _seq_variant(dhs, caches, mode)
             for i in range(5):
                 mistakes[i][description] = wrong[i]
@@ -267,12 +310,21 @@ def check_rnn_backward(rnn_backward):
                        cause="caches[t] is the cache of step t (a tuple (x, h_prev, h_next, W_xh, W_hh)); "
                              "dhs[:, t] is the gradient that step t's own loss sends to h_t.")
         got = _tuple_of(chk, got, 5, case, _SEQ_NAMES)
+        t_bad = _first_wrong_step(got[0], expected[0])
+        generic = ("walk t from T-1 down to 0 with dh = dhs[:, t] + dh_future, call "
+                   "rnn_step_backward(dh, caches[t]), keep its dh_prev as the next dh_future "
+                   "and add up the weight gradients.")
+        if t_bad is not None:
+            cause = _time_step_cause(t_bad, T)
+        elif _first_wrong_step(got[0], expected[0], atol=np.inf) is None and as_array(got[0]) is not None \
+                and as_array(got[0]).shape == expected[0].shape:
+            cause = ("dxs is right at every time step, so the walk itself is right; dh0 = dL/dh0 is the dh_prev "
+                     "returned by the backward of step 0, and the weight gradients are the sums over all T steps.")
+        else:
+            cause = generic
         for i in (0, 1, 2, 3, 4):
             chk.expect_close(got[i], expected[i], case=case, name=_SEQ_NAMES[i], shape_meaning=_SEQ_SHAPES[i],
-                             atol=1e-10, mistakes=mistakes[i],
-                             cause="walk t from T-1 down to 0 with dh = dhs[:, t] + dh_future, call "
-                                   "rnn_step_backward(dh, caches[t]), keep its dh_prev as the next dh_future "
-                                   "and add up the weight gradients.")
+                             atol=1e-10, mistakes=mistakes[i], cause=cause)
     chk.done()
 
 
@@ -345,21 +397,46 @@ def _gc_cases():
     p4 = {"w": rng.normal(size=(1,))}
     g4 = {"w": -(2 * p4["w"] + p4["w"] ** 2) * np.exp(p4["w"])}
     cases["one parameter with one entry, gradient of the wrong sign"] = (f4, p4, g4)
+
+    # 5. Large and small entries side by side; one small entry is twice too large. The largest
+    #    entry-wise error is 1/3, a norm-based error is about 1e-3: the two definitions differ widely.
+    def f5(p):
+        return float(500.0 * np.sum(p["W"][:, 0] ** 2) + np.sum(np.sin(p["W"][:, 1:])))
+    p5 = {"W": rng.normal(size=(3, 3)) + 2.0}
+    g5 = {"W": np.concatenate([1000.0 * p5["W"][:, :1], np.cos(p5["W"][:, 1:])], axis=1)}
+    g5["W"][0, 2] *= 2.0
+    cases["large and small entries, one small entry twice too large"] = (f5, p5, g5)
+
+    # 6. A strongly curved function and a coarse eps = 1e-3: a one-sided difference is off by about
+    #    eps * f''/2, a relative error near 1e-3, while the central difference stays near 1e-6.
+    def f6(p):
+        return float(np.sum(np.exp(4.0 * p["w"])))
+    p6 = {"w": rng.normal(0, 0.5, size=(2, 2))}
+    g6 = {"w": 4.0 * np.exp(4.0 * p6["w"])}
+    cases["a strongly curved function, eps = 1e-3"] = (f6, p6, g6, 1e-3)
     return cases
+
+
+_NORM_BASED = ("this is a norm-based relative error, ||a - n|| / (||a|| + ||n||) over the whole array (notebook "
+               "02's kind=\"norm\"). The exercise asks for the largest entry-wise error, max_i |a_i - n_i| / "
+               "(|a_i| + |n_i|): beside large entries a norm hides a small entry that is completely wrong.")
 
 
 def check_grad_check(grad_check):
     """Check grad_check(f, params, grads, eps) -> {name: relative error} on functions with known gradients."""
     chk = Check("grad_check", reference="central differences")
-    eps = 1e-6
-    for case, (f, params, grads) in _gc_cases().items():
+    for case, (f, params, grads, *maybe_eps) in _gc_cases().items():
+        eps = maybe_eps[0] if maybe_eps else 1e-6
         originals = {k: v.copy() for k, v in params.items()}
         expected = {k: relative_error(grads[k], _central(f, {n: a.copy() for n, a in params.items()}, k, eps)) for k in params}
         fwd = {k: relative_error(grads[k], _forward_diff(f, {n: a.copy() for n, a in params.items()}, k, eps)) for k in params}
         unrestored_num = _not_restored(f, params, eps)
         unrestored = {k: relative_error(grads[k], unrestored_num[k]) for k in params}
-        absolute = {k: float(np.max(np.abs(grads[k] - _central(f, {n: a.copy() for n, a in params.items()}, k, eps))))
-                    for k in params}
+        centrals = {k: _central(f, {n: a.copy() for n, a in params.items()}, k, eps) for k in params}
+        absolute = {k: float(np.max(np.abs(grads[k] - centrals[k]))) for k in params}
+        by_norm = {k: relative_error(grads[k], centrals[k], kind="norm") for k in params}
+        by_norm_max = {k: float(np.linalg.norm(grads[k] - centrals[k])
+                                / max(np.linalg.norm(grads[k]), np.linalg.norm(centrals[k]), 1e-12)) for k in params}
         work = {k: v.copy() for k, v in params.items()}
         got = chk.call(grad_check, f, work, {k: v.copy() for k, v in grads.items()}, eps=eps, case=case,
                        copy_args=False,
@@ -368,7 +445,7 @@ def check_grad_check(grad_check):
         chk.expect(isinstance(got, dict), case=case,
                    what=f"expected a dict {{parameter name: relative error}}, got {type(got).__name__}.",
                    cause="return one relative error per parameter, e.g. {'W': 3e-10, 'b': 1e-11}.")
-        chk.expect_equal(sorted(got), sorted(params), case=case, name="the keys of the result",
+        chk.expect_equal(sorted(got), sorted(params), case=case, name="the list of keys of the result",
                          cause="return one relative error for every parameter in params.")
         for name in params:
             value = as_array(got[name])
@@ -390,6 +467,8 @@ def check_grad_check(grad_check):
                                  "differentiated at a shifted point: restore x[i] = old.": unrestored[name],
                                  "this is the absolute error max|a - b|; divide by (|a| + |b|) entry-wise "
                                  "(with a floor, so that 0/0 cannot happen).": absolute[name],
+                                 _NORM_BASED: by_norm[name],
+                                 _NORM_BASED + " (Here ||a - n|| / max(||a||, ||n||).)": by_norm_max[name],
                              },
                              cause="relative error = max over entries of |a - n| / max(|a| + |n|, 1e-12), "
                                    "with n the central difference (f(x + eps) - f(x - eps)) / (2 eps).")
@@ -426,6 +505,8 @@ def _clip_cases():
          "b_h": 0.01 * rng.normal(size=4)}, 5.0)
     cases["a single tensor"] = ({"W": 10.0 * rng.normal(size=(2, 5))}, 2.0)
     cases["all gradients zero"] = ({"W": np.zeros((2, 3)), "b": np.zeros(3)}, 1.0)
+    g = rng.normal(size=(2, 3))
+    cases["max_norm 0.5 below 1, norm 0.8 between them"] = ({"W": 0.8 * g / np.linalg.norm(g)}, 0.5)
     return cases
 
 
@@ -439,6 +520,7 @@ def _clip_mistakes(grads, max_norm):
     squared = total ** 2
     by_sq = {k: g * min(1.0, max_norm / squared) if squared > 0 else g for k, g in grads.items()}
     clipped_norm = min(total, max_norm)
+    only_above_one = {k: g * (max_norm / total) if total > 1.0 else g for k, g in grads.items()}
     return {
         "tensors": {
             "each tensor was clipped by its own norm; clip by the global norm: one factor "
@@ -448,6 +530,8 @@ def _clip_mistakes(grads, max_norm):
             "the global norm is sqrt(sum of squares over all entries of all tensors), not the sum "
             "of the tensors' norms.": by_sum,
             "the global norm needs a square root: sqrt(sum of all squared entries).": by_sq,
+            "the gradients are clipped only when their norm exceeds 1, not max_norm: the test must be "
+            "total_norm > max_norm (or use the factor min(1, max_norm / total_norm) always).": only_above_one,
         },
         "norm": {
             "the returned norm is the norm after clipping; return the norm before clipping "
@@ -471,7 +555,7 @@ def check_clip_grad_norm(clip_grad_norm):
         chk.expect(isinstance(clipped, dict), case=case,
                    what=f"the clipped gradients should be a dict like grads, got {type(clipped).__name__}.",
                    cause="return {name: clipped array} with the same names as grads.")
-        chk.expect_equal(sorted(clipped), sorted(grads), case=case, name="the names of the clipped gradients",
+        chk.expect_equal(sorted(clipped), sorted(grads), case=case, name="the list of names of the clipped gradients",
                          cause="return a clipped array for every name in grads.")
         total_arr = as_array(total)
         chk.expect(total_arr is not None and total_arr.size == 1, case=case,
@@ -587,7 +671,55 @@ def _trunc_cases():
     cases["k = T (no truncation: full BPTT)"] = (*make(2, 5), 5, 34)
     cases["batch of 1, k larger than T"] = (*make(1, 3), 10, 35)
     cases["a loss at the last step only, T = 9, k = 4"] = (*make(2, 9, last_only=True), 4, 36)
+    cases["T = 24, k = 4 (six chunks: one graph at a time)"] = (*make(2, 24), 4, 37)
     return cases
+
+
+class _SavedMeter:
+    """Bytes of the tensors autograd has saved for backward and not yet freed, and their peak.
+
+    Used with torch.autograd.graph.saved_tensors_hooks: every saved tensor is wrapped in a
+    holder that counts its bytes while it lives; a backward pass frees its graph's holders.
+    """
+
+    def __init__(self):
+        self.live = 0
+        self.peak = 0
+
+    def pack(self, tensor):
+        return _Held(tensor, self)
+
+    @staticmethod
+    def unpack(held):
+        return held.tensor
+
+
+class _Held:
+    def __init__(self, tensor, meter):
+        self.tensor, self.meter = tensor, meter
+        self.nbytes = tensor.numel() * tensor.element_size()
+        meter.live += self.nbytes
+        meter.peak = max(meter.peak, meter.live)
+
+    def __del__(self):
+        self.meter.live -= self.nbytes
+
+
+def _peak_saved(fn):
+    """Run fn() and return (its result, the peak bytes of saved tensors alive at once)."""
+    meter = _SavedMeter()
+    with torch.autograd.graph.saved_tensors_hooks(meter.pack, meter.unpack):
+        result = fn()
+    return result, meter.peak
+
+
+def _chunk_by_chunk(model, loss_fn, xs, ys, k):
+    """The right truncated loop, to measure how much saved memory one chunk at a time needs."""
+    h = None
+    for start in range(0, xs.shape[1], k):
+        logits, h_last = model(xs[:, start:start + k], h)
+        loss_fn(logits, ys[:, start:start + k]).backward()
+        h = h_last.detach()
 
 
 def check_run_truncated(run_truncated):
@@ -603,11 +735,15 @@ def check_run_truncated(run_truncated):
             except RuntimeError:  # pragma: no cover - a mistake that cannot even run
                 pass
         model.zero_grad()
+        _, one_chunk_peak = _peak_saved(lambda: _chunk_by_chunk(model, _sequence_loss, xs.detach().clone()
+                                                                .requires_grad_(True), ys, k))
+        model.zero_grad()
         xs_in = xs.detach().clone().requires_grad_(True)
-        got = chk.call(run_truncated, model, _sequence_loss, xs_in, ys.clone(), k, case=case,
-                       cause="if the error mentions 'backward through the graph a second time', the state "
-                             "carried into the next chunk is still attached to the previous chunk's graph: "
-                             "carry h = h_last.detach().")
+        got, peak = _peak_saved(lambda: chk.call(
+            run_truncated, model, _sequence_loss, xs_in, ys.clone(), k, case=case,
+            cause="if the error mentions 'backward through the graph a second time', the state "
+                  "carried into the next chunk is still attached to the previous chunk's graph: "
+                  "carry h = h_last.detach()."))
         got = _tuple_of(chk, got, 2, case, ("total_loss", "h_last"))
         total, h_last = got
         total_arr = as_array(total)
@@ -633,5 +769,14 @@ def check_run_truncated(run_truncated):
         chk.expect_close(h_last, expected[1], case=case, name="h_last", shape_meaning="(batch, hidden_dim)",
                          atol=1e-10, mistakes={d: w[1] for d, w in wrong.items()},
                          cause="return the state after the last step of the last chunk.")
+        n_chunks = -(-xs.shape[1] // k)
+        chk.expect(peak <= 1.5 * one_chunk_peak, case=case,
+                   what=f"the values are right, but the graphs of the chunks were alive at the same time: autograd "
+                        f"held up to {peak / 1e3:.1f} kB of saved tensors, while one chunk at a time needs "
+                        f"{one_chunk_peak / 1e3:.1f} kB ({n_chunks} chunks).",
+                   cause="the chunk losses were added up and backward() called once at the end (or the graphs "
+                         "were kept some other way, e.g. in a list). That gives the same gradients with the "
+                         "memory of full BPTT, which truncation exists to avoid: call loss.backward() inside "
+                         "the loop, once per chunk, so each chunk's graph is freed before the next is built.")
         model.zero_grad()
     chk.done()

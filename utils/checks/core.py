@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Check", "CheckFailure", "as_array", "fmt_shape"]
+__all__ = ["Check", "CheckFailure", "as_array", "fmt_num", "fmt_pair", "fmt_shape"]
 
 
 class CheckFailure(AssertionError):
@@ -39,12 +39,25 @@ def fmt_shape(shape) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def fmt_num(x) -> str:
+def fmt_num(x, digits: int = 4) -> str:
     """A number as a check message shows it: 4 significant digits, or 2.2e-16."""
     x = float(x)
     if x == 0 or not np.isfinite(x) or (1e-3 <= abs(x) < 1e4):
-        return f"{x:.4g}"
-    return f"{x:.2e}"
+        return f"{x:.{digits}g}"
+    return f"{x:.{max(digits - 2, 2)}e}"
+
+
+def fmt_pair(got, expected) -> tuple[str, str]:
+    """Two numbers that differ, shown with enough digits that they *read* differently.
+
+    fmt_pair(11.9712, 11.9708) -> ("11.9712", "11.9708"), never "11.97" and "11.97".
+    """
+    got, expected = float(got), float(expected)
+    for digits in range(4, 18):
+        a, b = fmt_num(got, digits), fmt_num(expected, digits)
+        if a != b or got == expected:
+            return a, b
+    return repr(got), repr(expected)
 
 
 def as_array(value):
@@ -167,9 +180,10 @@ class Check:
             idx = np.unravel_index(int(np.argmax(diff - allowed)), diff.shape)
             at = f" at index {tuple(int(i) for i in idx)}" if diff.ndim else ""
             tol = f"atol {atol:g}" + (f", rtol {rtol:g}" if rtol else "")
+            shown = fmt_pair(arr_f[idx], exp_f[idx])
             self.fail(case,
-                      f"{name} differs from {self.reference}{at}: got {fmt_num(arr_f[idx])}, "
-                      f"expected {fmt_num(exp_f[idx])} (largest difference {fmt_num(diff.max())}, {tol}).",
+                      f"{name} differs from {self.reference}{at}: got {shown[0]}, "
+                      f"expected {shown[1]} (largest difference {fmt_num(diff.max())}, {tol}).",
                       self._match_mistake(arr, mistakes, atol, rtol) or cause)
         if diff.size:
             self.max_diff = max(self.max_diff, float(diff.max()))

@@ -90,10 +90,13 @@ def _check_elementwise(fn, exercise: str, reference: str, expected_fn, mistakes_
     """Shared body of the activation checks: same shape out as in, value by value."""
     chk = Check(exercise, reference=reference)
     for case, z in cases.items():
-        got = chk.call(fn, z, case=case,
-                       cause="work on the whole array with NumPy's element-wise functions (np.exp, "
-                             "np.tanh, np.maximum, np.where); Python's `if`, `max` and `math.exp` "
-                             "only handle single numbers.")
+        # exp(1000) = inf is harmless in 1 / (1 + exp(-z)) (the result is 1/inf = 0), so NumPy's
+        # overflow warning is silenced here; a formula that turns it into nan still fails below.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            got = chk.call(fn, z, case=case,
+                           cause="work on the whole array with NumPy's element-wise functions (np.exp, "
+                                 "np.tanh, np.maximum, np.where); Python's `if`, `max` and `math.exp` "
+                                 "only handle single numbers.")
         expected = expected_fn(z)
         with np.errstate(all="ignore"):
             chk.expect_close(got, expected, case=case, name=name, shape_meaning="the shape of z",
@@ -124,15 +127,23 @@ def _zero_only(got, expected, z, zero_cause):
     return zero_cause if np.any(wrong) and not np.any(wrong & (z != 0)) else None
 
 
-def _activation_cases(seed: int) -> dict:
+def _activation_cases(seed: int, extreme: bool = False) -> dict:
     rng = np.random.default_rng(seed)
-    return {
+    cases = {
         "13 points from -6 to 6": np.linspace(-6.0, 6.0, 13),
         "a (3, 4) batch": rng.normal(0.0, 3.0, size=(3, 4)),
         "zero input": np.zeros(5),
         "a single entry": np.array([0.75]),
         "large |z|": np.array([-30.0, -12.5, 12.5, 30.0]),
     }
+    if extreme:  # exp(z) overflows float64 for z > 709.78: a stable formula must survive this
+        cases["extreme |z| (-1000, -710, 710, 1000)"] = np.array([-1000.0, -710.0, 710.0, 1000.0])
+    return cases
+
+
+_EXP_Z_OVER = ("exp(z) / (1 + exp(z)) equals the sigmoid on paper, but exp(z) overflows to inf for z > 709.78 "
+               "and inf / inf = nan. Write it as 1 / (1 + exp(-z)): there exp(-z) overflows only where z is very "
+               "negative, and 1 / inf = 0 is the right answer.")
 
 
 def check_sigmoid(sigmoid):
@@ -146,8 +157,9 @@ def check_sigmoid(sigmoid):
             "this is tanh(z), which lies in (-1, 1); the sigmoid lies in (0, 1).": np.tanh(z),
             "1 / (1 - exp(-z)) has a minus where the sigmoid has a plus: 1 / (1 + exp(-z)).":
                 lambda: 1.0 / (1.0 - np.exp(-z)),
+            _EXP_Z_OVER: lambda: np.exp(z) / (1.0 + np.exp(z)),
         },
-        cases=_activation_cases(1), name="sigmoid(z)")
+        cases=_activation_cases(1, extreme=True), name="sigmoid(z)")
 
 
 def check_sigmoid_grad(sigmoid_grad):
@@ -160,10 +172,17 @@ def check_sigmoid_grad(sigmoid_grad):
             "this is sigmoid(z) itself, not its derivative sigmoid(z) * (1 - sigmoid(z)).": _sigmoid(z),
             "1 - sigmoid(z)**2 is the tanh pattern; the sigmoid's derivative is s * (1 - s).":
                 1 - _sigmoid(z) ** 2,
+            "this is tanh's derivative, 1 - tanh(z)**2 (up to 4 times larger, and centred on the wrong "
+            "function). The sigmoid's derivative is s * (1 - s) with s = sigmoid(z).": 1 - np.tanh(z) ** 2,
+            "tanh(z) * (1 - tanh(z)) uses tanh where the formula needs the sigmoid: s = sigmoid(z), "
+            "then s * (1 - s).": np.tanh(z) * (1 - np.tanh(z)),
             "sigmoid(z) * (1 + sigmoid(z)) has a plus; the derivative is s * (1 - s).":
                 _sigmoid(z) * (1 + _sigmoid(z)),
+            "exp(-z) / (1 + exp(-z))**2 is the right derivative on paper, but for z < -709.78 it is inf / inf "
+            "= nan; reuse s = sigmoid(z) and return s * (1 - s).":
+                lambda: np.exp(-z) / (1 + np.exp(-z)) ** 2,
         },
-        cases=_activation_cases(2), name="sigmoid_grad(z)")
+        cases=_activation_cases(2, extreme=True), name="sigmoid_grad(z)")
 
 
 def check_tanh_grad(tanh_grad):
@@ -179,7 +198,7 @@ def check_tanh_grad(tanh_grad):
             "1 / cosh(z) is missing the square: tanh'(z) = 1 / cosh(z)**2 = 1 - tanh(z)**2.": 1 / np.cosh(z),
             "this is tanh(z) itself, not its derivative 1 - tanh(z)**2.": np.tanh(z),
         },
-        cases=_activation_cases(3), name="tanh_grad(z)")
+        cases=_activation_cases(3, extreme=True), name="tanh_grad(z)")
 
 
 def check_relu(relu):
@@ -223,6 +242,12 @@ _OVERFLOW = ("exp of a large logit overflows: float64 stops near 1.8e308, so exp
              "exponent is exp(0) = 1.")
 
 
+_ROW_MIN = ("each row's minimum was subtracted. Any shift leaves softmax unchanged on paper, but after subtracting "
+            "the minimum the largest exponent is exp(max - min), which overflows to inf once a row spans more "
+            "than about 709 (here 2000): inf / inf = nan. Subtract each row's max, so the largest exponent is "
+            "exp(0) = 1.")
+
+
 def _np_softmax(z, axis=-1):
     e = np.exp(z - z.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -242,6 +267,7 @@ def check_softmax(softmax):
         "large logits (1000, 1001, 1002)": np.array([[1000.0, 1001.0, 1002.0]]),
         "very negative logits (-1000, -1001, -1002)": np.array([[-1000.0, -1001.0, -1002.0]]),
         "rows on very different scales": np.array([[1000.0, 1001.0, 1002.0], [-1000.0, -1001.0, -1002.0]]),
+        "a large spread within each row (1000, -1000)": np.array([[1000.0, -1000.0], [-5.0, 1000.0]]),
     }
     for case, z in cases.items():
         expected = torch.softmax(_t(z), dim=-1).numpy()
@@ -254,6 +280,8 @@ def check_softmax(softmax):
                 cause = ("a row far below the array's overall max gives exp(...) = 0 everywhere and 0 / 0 = nan: "
                          "subtract each row's own max, z.max(axis=-1, keepdims=True), not z.max() of the whole "
                          "array.")
+            elif "spread" in case:
+                cause = _ROW_MIN
             elif "logits (" in case:
                 cause = _OVERFLOW if "large" in case else (
                     "exp(-1000) underflows to 0, so the sum is 0 and 0 / 0 = nan. Subtract each row's max "
@@ -261,7 +289,7 @@ def check_softmax(softmax):
             else:
                 cause = None
             chk.expect_close(
-                got, expected, case=case, name="the probabilities", shape_meaning="the shape of the logits",
+                got, expected, case=case, name="softmax(logits)", shape_meaning="the shape of the logits",
                 atol=1e-12, cause=cause,
                 mistakes={
                     "softmax over axis 0 (down the batch) instead of the last axis (across each "
@@ -276,6 +304,8 @@ def check_softmax(softmax):
                         lambda: (lambda e: e / e.sum(axis=-1, keepdims=True))(np.exp(z - z.max(axis=-1))),
                     "the exp is missing: softmax divides exp(z) by the sum of exp(z), not z by the sum of z.":
                         lambda: z / z.sum(axis=-1, keepdims=True),
+                    _ROW_MIN: lambda: (lambda e: e / e.sum(axis=-1, keepdims=True))(
+                        np.exp(z - z.min(axis=-1, keepdims=True))),
                 })
     chk.done()
 

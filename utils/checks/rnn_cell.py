@@ -209,6 +209,20 @@ def _load_cases():
     return cases
 
 
+_FLOAT32_COPY = ("the parameter is float64, but {called} went through float32 on its way into it (e.g. "
+                 "torch.tensor({called}, dtype=torch.float32), torch.from_numpy({called}).float() or "
+                 "torch.FloatTensor({called})), which keeps only about 7 significant digits. copy_ then converts "
+                 "back to float64, but the lost digits do not come back. Copy torch.from_numpy({called}): it "
+                 "keeps NumPy's float64.")
+
+
+def _through_float32(got, want) -> bool:
+    """True when `got` is `want` rounded to float32 (and not `want` itself)."""
+    want32 = want.astype(np.float32).astype(np.float64)
+    return (got.shape == want.shape and np.array_equal(got, want32)
+            and not np.allclose(got, want, rtol=0, atol=1e-12))
+
+
 def check_load_into_torch(load_into_torch):
     """Check load_into_torch(rnn, W_xh, W_hh, b_h): rnn must then compute the NumPy RNN exactly."""
     chk = Check("load_into_torch", reference="the NumPy RNN with the same weights")
@@ -251,10 +265,14 @@ def check_load_into_torch(load_into_torch):
         for name, want, called in [("weight_ih_l0", W_xh, "W_xh"), ("weight_hh_l0", W_hh, "W_hh")]:
             untouched = got[name].shape == initial[name].shape and np.array_equal(got[name], initial[name])
             same = got[name].shape == want.shape and np.allclose(got[name], want, rtol=0, atol=1e-12)
+            rounded = _through_float32(got[name], want)
             chk.expect(same, case=case,
                        what=f"rnn.{name} does not hold {called}"
-                            + (": it still holds torch's random initial values." if untouched else "."),
-                       cause=f"copy {called} into it in place: rnn.{name}.copy_(torch.from_numpy({called})), "
+                            + (": it still holds torch's random initial values." if untouched else
+                               f": it holds {called} rounded to float32 precision (largest difference "
+                               f"{np.abs(got[name] - want).max():.1e})." if rounded else "."),
+                       cause=_FLOAT32_COPY.format(called=called) if rounded else
+                             f"copy {called} into it in place: rnn.{name}.copy_(torch.from_numpy({called})), "
                              f"inside `with torch.no_grad():`.")
         b_sum = got["bias_ih_l0"] + got["bias_hh_l0"] if got["bias_ih_l0"].shape == got["bias_hh_l0"].shape else None
         if b_sum is not None and b_sum.shape == b_h.shape:
@@ -262,9 +280,11 @@ def check_load_into_torch(load_into_torch):
                        what="bias_ih_l0 + bias_hh_l0 equals 2 * b_h.",
                        cause="torch adds both biases, so copying b_h into each counts it twice: "
                              "put b_h in one of them and zeros in the other.")
-            chk.expect(np.allclose(b_sum, b_h, atol=1e-12), case=case,
-                       what="bias_ih_l0 + bias_hh_l0 is not b_h.",
-                       cause="torch adds both biases, so their sum acts as b_h. If you copied b_h into one, "
+            chk.expect(np.allclose(b_sum, b_h, rtol=0, atol=1e-12), case=case,
+                       what="bias_ih_l0 + bias_hh_l0 is not b_h"
+                            + (" but b_h rounded to float32 precision." if _through_float32(b_sum, b_h) else "."),
+                       cause=_FLOAT32_COPY.format(called="b_h") if _through_float32(b_sum, b_h) else
+                             "torch adds both biases, so their sum acts as b_h. If you copied b_h into one, "
                              "the other still holds torch's random initial values: set it to zero.")
         with torch.no_grad():
             out, h_n = rnn(torch.from_numpy(xs), torch.from_numpy(h0)[None])

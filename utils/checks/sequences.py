@@ -128,6 +128,9 @@ def _pad_mistakes(seqs, pad_value):
         "the mask is computed as padded != pad_value, which also hides real items that happen to equal "
         "pad_value; build it from the lengths instead.": (padded, padded != pad_value),
         "pad_value is ignored (padding with 0 always).": (zero, mask),
+        "the mask marks one position too many in every padded row: arange(T_max) <= length. Positions are "
+        "counted from 0, so a history of length L fills positions 0 .. L-1: use arange(T_max) < length.":
+            (padded, np.arange(T)[None, :] <= np.array([len(r) for r in rows])[:, None]),
     }
 
 
@@ -178,6 +181,12 @@ def _masked_mean_reference(x, mask):
     return np.stack([x[b][mask[b]].mean(axis=0) for b in range(len(x))])
 
 
+_NO_KEEPDIM = ("the count of valid positions has shape (batch,) (mask.sum(dim=1) without keepdim), so torch "
+               "lines it up with the LAST axis of the (batch, d) sum: that fails when batch != d, and silently "
+               "divides column j by row j's count when batch == d. Keep the axis: "
+               "mask.sum(dim=1, keepdim=True) has shape (batch, 1) and divides each row by its own count.")
+
+
 def check_masked_mean(masked_mean):
     """masked_mean(x (batch, T, d), mask (batch, T) bool) -> (batch, d) torch tensor."""
     chk = Check("masked_mean", reference="the mean of each row's valid positions")
@@ -194,6 +203,7 @@ def check_masked_mean(masked_mean):
         "batch of 1, no padding": make([6], 6, 4),
         "a length-1 sequence next to a length-3 one": make([1, 3], 3, 2, junk=-7.0),
         "zero input": (torch.zeros(2, 3, 4, dtype=torch.float64), torch.tensor([[1, 1, 0], [1, 0, 0]], dtype=torch.bool)),
+        "batch of 4 with d = 3 (batch != d)": make([2, 5, 1, 3], 5, 3),
     }
     for case, (x, mask) in cases.items():
         expected = _masked_mean_reference(x, mask)
@@ -208,9 +218,10 @@ def check_masked_mean(masked_mean):
             "the time axis only, keepdim).": (xn * m).sum(1) / m.sum(),
             "the masked values are summed but not divided by the count.": (xn * m).sum(1),
             "the mean is taken over the batch axis instead of the time axis.": lambda: (xn * m).sum(0) / m.sum(0),
+            _NO_KEEPDIM: lambda: (xn * m).sum(1) / m[..., 0].sum(1)[None, :],
         }
         x_in = x.clone().requires_grad_(True)
-        got = chk.call(masked_mean, x_in, mask.clone(), case=case)
+        got = chk.call(masked_mean, x_in, mask.clone(), case=case, cause=_NO_KEEPDIM)
         chk.expect(isinstance(got, torch.Tensor), case=case,
                    what=f"expected a torch tensor, got {type(got).__name__}.",
                    cause="use torch operations only (no .numpy()), so that gradients can flow back to x.")
@@ -295,7 +306,7 @@ def check_BagOfItems(BagOfItems):
             "the output layer is missing: the pooled embedding is returned.": mean_pad,
         }
         got = chk.call(model, items.clone(), mask.clone(), case=case)
-        chk.expect_close(got, expected, case=case, name="the logits", shape_meaning="(batch, n_classes)",
+        chk.expect_close(got, expected, case=case, name="the logits tensor", shape_meaning="(batch, n_classes)",
                          atol=1e-10, mistakes=mistakes,
                          cause="embed the items, pool them with masked_mean over the real ones, then apply self.out.")
     chk.done(extra="the same items in any order give the same logits")

@@ -140,6 +140,12 @@ def check_relu_backward(relu_backward):
 
 # --------------------------------------------------- softmax_cross_entropy_backward
 
+def _columns_minus_one(p, y):
+    q = p.copy()
+    q[:, y] -= 1
+    return q
+
+
 def check_softmax_cross_entropy_backward(softmax_cross_entropy_backward):
     """softmax_cross_entropy_backward(logits, y) -> dlogits against autograd of F.cross_entropy."""
     chk = Check("softmax_cross_entropy_backward", reference="torch autograd of F.cross_entropy")
@@ -168,6 +174,8 @@ def check_softmax_cross_entropy_backward(softmax_cross_entropy_backward):
                 (onehot - p) / batch,
             "the one-hot of y is not subtracted: dlogits = (softmax(logits) - one_hot(y)) / batch.": p / batch,
             "1 is subtracted from every entry; subtract it only at the true class of each row.": (p - 1) / batch,
+            "p[:, y] -= 1 subtracts 1 in the columns of *every* label of the batch, in every row. Take one "
+            "entry per row, the pairs (i, y[i]): p[np.arange(batch), y] -= 1.": lambda: _columns_minus_one(p, y) / batch,
             "divided by the number of classes instead of the batch size.": (p - onehot) / n_classes,
             "the softmax is taken over the batch (axis 0); take it over the classes of each row (axis 1).":
                 lambda: (_softmax(logits, axis=0) - onehot) / batch,
@@ -253,6 +261,10 @@ def check_numeric_gradient(numeric_gradient):
 
 # ------------------------------------------------------------------------ sgd_step
 
+_ZIP_VALUES = ("the gradients were paired with the parameters by position, e.g. zip(params.values(), "
+               "grads.values()). Two dicts with the same keys can list them in different orders (mlp_backward "
+               "returns W2 before W1), so pair them by name: for name in params: params[name] -= lr * grads[name].")
+
 def check_sgd_step(sgd_step):
     """sgd_step(params, grads, lr) updates every array of params in place: p -= lr * g."""
     chk = Check("sgd_step", reference="params - lr * grads")
@@ -262,8 +274,18 @@ def check_sgd_step(sgd_step):
         return {name: rng.normal(size=shape) for name, shape in shapes.items()}
 
     two_layers = {"W1": (3, 4), "b1": (3,), "W2": (2, 3), "b2": (2,)}
+    equal_widths = {"W1": (3, 3), "b1": (3,), "W2": (3, 3), "b2": (3,)}
+    backward_order = ["W2", "b2", "W1", "b1"]   # the order a backward pass produces its gradients in
+
+    def reordered(d):
+        return {k: d[k] for k in backward_order}
+
     cases = {
         "two layers, lr 0.1": (layer_params(two_layers), layer_params(two_layers), 0.1),
+        "grads in another key order (W2, b2, W1, b1), equal widths": (
+            layer_params(equal_widths), reordered(layer_params(equal_widths)), 0.1),
+        "grads in another key order (W2, b2, W1, b1), two layers": (
+            layer_params(two_layers), reordered(layer_params(two_layers)), 0.1),
         "lr 0 changes nothing": (layer_params(two_layers), layer_params(two_layers), 0.0),
         "zero gradients": (layer_params({"W1": (2, 2), "b1": (2,)}),
                            {"W1": np.zeros((2, 2)), "b1": np.zeros(2)}, 0.5),
@@ -274,7 +296,9 @@ def check_sgd_step(sgd_step):
         before = {k: v.copy() for k, v in params.items()}
         grads_before = {k: v.copy() for k, v in grads.items()}
         # copy_args=False: the learner's function gets (and must update) these very arrays
-        chk.call(sgd_step, params, grads, lr, case=case, copy_args=False)
+        chk.call(sgd_step, params, grads, lr, case=case, copy_args=False, cause=_ZIP_VALUES if "order" in case else None)
+        # the arrays that zip(params.values(), grads.values()) would pair with each parameter
+        by_position = dict(zip(before, grads_before.values()))
         chk.expect(isinstance(params, dict) and set(params) == set(before), case=case,
                    what=f"params should still have the keys {sorted(before)}, it has "
                         f"{sorted(params) if isinstance(params, dict) else _describe(params)}.",
@@ -288,6 +312,8 @@ def check_sgd_step(sgd_step):
                                  "the learning rate is not used: p -= lr * g.": before[k] - grads_before[k],
                                  "this parameter was not changed: sgd_step must update every array in "
                                  "params in place (a returned value is ignored).": before[k],
+                                 _ZIP_VALUES: (lambda k=k: before[k] - lr * by_position[k]) if
+                                 list(grads_before) != list(before) else None,
                              })
             chk.expect(params[k] is arrays[k], case=case,
                        what=f"params['{k}'] holds the right values, but in a new array: the step must change "

@@ -5,8 +5,8 @@
 
 It is the unrolled RNN of ``draw_rnn_unrolled`` with a loss L_t at every step, the
 sum L = L_1 + ... + L_T on top, and, dashed in red, the paths the gradient takes
-backward: down from every loss into its own h_t, and from every h_t back into
-h_{t-1}. Every h_t therefore receives two gradients: its own step's and the future's.
+backward: down from every loss through its output y_t (and W_hy) into its own h_t,
+and from every h_t back into h_{t-1}. Every h_t therefore receives two gradients: its own step's and the future's.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def draw_bptt(T: int = 4, *, gradients: bool = True, title: str | None = None):
     """The unrolled RNN with per-step losses summed into L, and the backward gradient paths.
 
     T:         number of time steps drawn (2 or more reads best).
-    gradients: draw the backward paths (red, dashed): L_t -> h_t and h_t -> h_{t-1}.
+    gradients: draw the backward paths (red, dashed): L_t -> y_t -> h_t and h_t -> h_{t-1}.
     Returns the figure.
     """
     lay = unrolled_layout(T, outputs="all", losses=True)
@@ -57,9 +57,12 @@ def draw_bptt(T: int = 4, *, gradients: bool = True, title: str | None = None):
         g = GRADIENT_COLOR
         for t in range(T):
             cx, cy = lay["h"][t]
-            # Down from this step's loss into h_t, to the right of the forward arrows.
+            # Down from this step's loss through y_t (and W_hy) into h_t, left of the forward arrows.
             lx, ly = lay["L"][t]
-            _dashed(arrow(ax, (lx + 0.72, ly), (cx + hw / 2 - 0.02, cy + hh / 2 + 0.04), color=g, lw=1.4))
+            yx, yy = lay["y"][t]
+            _dashed(arrow(ax, (lx - 0.22, ly - 0.26), (yx - r * 0.72, yy + r * 0.72), color=g, lw=1.4, curve=0.25))
+            _dashed(arrow(ax, (yx - r * 0.72, yy - r * 0.72), (cx - 0.22, cy + hh / 2 + 0.02), color=g, lw=1.4,
+                          curve=0.25))
             # Back from h_t into the previous state, below the forward chain.
             if t > 0:
                 end = (lay["h"][t - 1][0] + hw / 2 - 0.05, cy - hh / 2 + 0.05)
@@ -70,7 +73,9 @@ def draw_bptt(T: int = 4, *, gradients: bool = True, title: str | None = None):
             _dashed(arrow(ax, (cx - hw / 2 + 0.05, cy - hh / 2 + 0.05), end, color=g, lw=1.4, curve=-0.45))
         # Name the two gradients that reach h_1: its own loss's, and the future's.
         cx, cy = lay["h"][0]
-        ax.text(cx + 0.86, (lay["L"][0][1] + lay["y"][0][1]) / 2, "from $L_1$", ha="left", va="center",
+        ax.text(cx - 0.5, (lay["L"][0][1] + lay["y"][0][1]) / 2, "from $L_1$", ha="right", va="center",
+                fontsize=8, color=g)
+        ax.text(cx - 0.5, (lay["y"][0][1] + cy) / 2, "through $y_1$\nand $W_{hy}$", ha="right", va="center",
                 fontsize=8, color=g)
         if T > 1:
             mid = (cx + lay["h"][1][0]) / 2
