@@ -13,3 +13,4 @@ from .ffn import *  # noqa: F401,F403
 from .sequences import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .bptt import *  # noqa: F401,F403
+from .text import *  # noqa: F401,F403
