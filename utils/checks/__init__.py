@@ -16,3 +16,4 @@ from .pos_tagging import *  # noqa: F401,F403  07_pos_tagging
 from .lstm_cell import *  # noqa: F401,F403  09_lstm_cell
 from .char_lm import *  # noqa: F401,F403  08_char_lm
 from .long_range import *  # noqa: F401,F403  10_long_range
+from .sentiment import *  # noqa: F401,F403  06_sentiment

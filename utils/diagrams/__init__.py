@@ -16,3 +16,4 @@ from .bptt import *  # noqa: F401,F403
 from .tagging import *  # noqa: F401,F403
 from .lstm import *  # noqa: F401,F403
 from .char_lm import *  # noqa: F401,F403
+from .text import *  # noqa: F401,F403
