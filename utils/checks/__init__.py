@@ -12,3 +12,4 @@ from .training_ffn import *  # noqa: F401,F403  02_training_ffn
 from .sequences import *  # noqa: F401,F403  03_sequences
 from .rnn_cell import *  # noqa: F401,F403  04_rnn_cell
 from .bptt import *  # noqa: F401,F403  05_bptt
+from .captioning import *  # noqa: F401,F403  12_captioning

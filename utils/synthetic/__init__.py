@@ -1,4 +1,5 @@
 """Seeded generators of the course's synthetic data: the same seed gives the same data on any machine.
 
 - ``utils.synthetic.watch``   watch histories whose next item depends on order (notebook 03)
+- ``utils.synthetic.scenes``  images of coloured shapes with their captions, held-out colour-shape pairs (notebook 12)
 """
