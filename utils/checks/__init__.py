@@ -17,3 +17,4 @@ from .lstm_cell import *  # noqa: F401,F403  09_lstm_cell
 from .char_lm import *  # noqa: F401,F403  08_char_lm
 from .long_range import *  # noqa: F401,F403  10_long_range
 from .sentiment import *  # noqa: F401,F403  06_sentiment
+from .captioning import *  # noqa: F401,F403  12_captioning
