@@ -18,3 +18,4 @@ from .char_lm import *  # noqa: F401,F403  08_char_lm
 from .long_range import *  # noqa: F401,F403  10_long_range
 from .sentiment import *  # noqa: F401,F403  06_sentiment
 from .captioning import *  # noqa: F401,F403  12_captioning
+from .seq2seq import *  # noqa: F401,F403  11_seq2seq (notebook in drafts/)

@@ -17,3 +17,4 @@ from .tagging import *  # noqa: F401,F403
 from .lstm import *  # noqa: F401,F403
 from .char_lm import *  # noqa: F401,F403
 from .text import *  # noqa: F401,F403
+from .seq2seq import *  # noqa: F401,F403
