@@ -6,8 +6,9 @@ import torch
 import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from utils.checks import (CheckFailure, check_decoder_step, check_encode, check_greedy_decode,
-                          check_teacher_forced_loss)
+from utils.checks import CheckFailure
+from utils.checks.seq2seq import (check_decoder_step, check_encode, check_greedy_decode,  # notebook in drafts/
+                                  check_teacher_forced_loss)
 
 PAD, BOS, EOS = 0, 1, 2
 
