@@ -80,7 +80,8 @@ def pytest_terminal_summary(terminalreporter):
         total = sum(s for _, s in cells)
         slowest = max(cells, key=lambda c: c[1])
         table[name] = {"seconds": round(total, 2), "budget_seconds": _budgets[name], "slowest_cell": slowest[0],
-                       "slowest_cell_seconds": round(slowest[1], 2)}
+                       "slowest_cell_seconds": round(slowest[1], 2),
+                       "cells": [[c, round(s, 2)] for c, s in sorted(cells)]}
         terminalreporter.write_line(f"{name:28s} {total:6.1f} s of {_budgets[name]:4.0f} s   "
                                     f"slowest cell {slowest[0]:3d}: {slowest[1]:5.1f} s")
     out = Path(str(terminalreporter.config.rootpath)) / "reports" / "timings.json"

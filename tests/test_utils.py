@@ -153,3 +153,16 @@ def test_relative_error_norm_kind_ignores_near_zero_noise():
 def test_set_seed_uses_one_thread():
     set_seed(0)
     assert torch.get_num_threads() == 1
+
+
+def test_set_seed_does_not_import_the_compiler_on_the_cpu():
+    """torch.use_deterministic_algorithms imports torch._inductor (2 s at every notebook start);
+    on the CPU with one thread it buys nothing, so set_seed calls it on a GPU only."""
+    import subprocess
+    import sys
+    code = ("import sys, torch\nfrom utils import set_seed\nset_seed(0)\n"
+            "print(torch.cuda.is_available(), 'torch._inductor' in sys.modules, 'torch._dynamo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    if out[0] == "True":
+        pytest.skip("a GPU is present: set_seed asks for deterministic algorithms there")
+    assert out[1:] == ["False", "False"]

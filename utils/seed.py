@@ -16,11 +16,15 @@ def set_seed(seed: int = 0) -> np.random.Generator:
     - NumPy's legacy global generator (``np.random.rand`` and friends),
     - PyTorch (CPU and, when present, CUDA),
 
-    asks PyTorch for deterministic algorithms where it has them, and sets PyTorch to
-    one CPU thread: the course's models are small, so one thread is as fast as several
-    (often faster on a busy laptop), and every sum is then taken in the same order on
-    any machine, so stored outputs reproduce. Call ``torch.set_num_threads(n)`` after
-    it for a large model.
+    sets PyTorch to one CPU thread: the course's models are small, so one thread is as
+    fast as several (often faster on a busy laptop), and every sum is then taken in the
+    same order on any machine, so stored outputs reproduce. Call
+    ``torch.set_num_threads(n)`` after it for a large model.
+
+    On a GPU it also asks PyTorch for deterministic algorithms where it has them (GPU
+    kernels that add in parallel can add in a different order on each run). On the CPU,
+    with one thread, the kernels already are deterministic, and that switch would cost
+    two seconds at every notebook start: it imports PyTorch's compiler.
 
     Returns ``np.random.default_rng(seed)``: prefer drawing from it
     (``rng.normal(size=(3, 4))``) over the global generator.
@@ -37,6 +41,7 @@ def set_seed(seed: int = 0) -> np.random.Generator:
         pass
     else:
         torch.manual_seed(seed)
-        torch.use_deterministic_algorithms(True, warn_only=True)
         torch.set_num_threads(1)
+        if torch.cuda.is_available() or torch.backends.mps.is_available():
+            torch.use_deterministic_algorithms(True, warn_only=True)
     return np.random.default_rng(seed)

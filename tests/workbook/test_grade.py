@@ -334,6 +334,7 @@ def adversarial_cases(sol: Path, subs: Path, out: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
+    _only_once_per_run(tmp_path_factory, "batch")
     base = tmp_path_factory.mktemp("grade")
     sol, subs, out = base / "solutions", base / "class", base / "out"
     sol.mkdir()
@@ -489,8 +490,29 @@ def _course_source(base: Path, nb_id: str) -> tuple[Path, dict, dict]:
     return sol, solution, student
 
 
+def _only_once_per_run(tmp_path_factory, name: str) -> None:
+    """Fail if another xdist worker of this run has already set up the fixture `name`.
+
+    The grouped tests (ONE_COURSE, ONE_BATCH) share a module fixture that costs minutes; `--dist
+    loadgroup` must send each group to one worker. Under pytest 9.2 it silently does not
+    (pytest-dev/pytest-xdist#1386), and the course was graded twice, once per worker.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        return
+    marker = tmp_path_factory.getbasetemp().parent / f"{name}.set-up-by"
+    try:
+        with open(marker, "x") as f:
+            f.write(worker)
+    except FileExistsError:
+        pytest.fail(f"the {name!r} fixture was set up on {marker.read_text()} and again on {worker}: "
+                    f"--dist loadgroup is not grouping the xdist_group tests (pytest-xdist#1386; "
+                    f"requirements.in pins pytest<9.2)")
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
+    _only_once_per_run(tmp_path_factory, "course")
     base = tmp_path_factory.mktemp("course")
     subs, out = base / "class", base / "out"
     (subs / "solution").mkdir(parents=True)
