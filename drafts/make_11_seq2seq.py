@@ -78,7 +78,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from tqdm.auto import tqdm
 
 from utils import set_seed
-from utils.checks import check_encode, check_decoder_step, check_teacher_forced_loss, check_greedy_decode
+from utils.checks import check_encode, check_seq2seq_decoder_step, check_teacher_forced_loss, check_greedy_decode
 from utils.data import load_ko_en
 from utils.diagrams import draw_seq2seq
 from utils.synthetic.dates import FORMATS, TRAIN_FORMATS, HELD_OUT_FORMAT, make_dates, format_date
@@ -299,7 +299,7 @@ def decoder_step(embed, lstm, out_layer, y_prev, state):
     ### END SOLUTION
 ''')
 
-check("ex2-check", "check_decoder_step", 2, "check_decoder_step(decoder_step)")
+check("ex2-check", "check_seq2seq_decoder_step", 2, "check_seq2seq_decoder_step(decoder_step)")
 
 md("ex2-hints", r"""
 <details><summary>Hint 1 · where to start</summary>

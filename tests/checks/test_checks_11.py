@@ -6,9 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from utils.checks import CheckFailure
-from utils.checks.seq2seq import (check_decoder_step, check_encode, check_greedy_decode,  # notebook in drafts/
-                                  check_teacher_forced_loss)
+from utils.checks import (CheckFailure, check_encode, check_greedy_decode, check_seq2seq_decoder_step,
+                          check_teacher_forced_loss)
 
 PAD, BOS, EOS = 0, 1, 2
 
@@ -61,7 +60,8 @@ def _fails(check, fn, *fragments):
     return msg
 
 
-@pytest.mark.parametrize("check, solution", [(check_encode, encode), (check_decoder_step, decoder_step),
+@pytest.mark.parametrize("check, solution", [(check_encode, encode),
+                                             (check_seq2seq_decoder_step, decoder_step),
                                              (check_teacher_forced_loss, teacher_forced_loss),
                                              (check_greedy_decode, greedy_decode)])
 def test_solution_passes(check, solution, capsys):
@@ -69,7 +69,8 @@ def test_solution_passes(check, solution, capsys):
     assert capsys.readouterr().out.startswith("✓ ")
 
 
-@pytest.mark.parametrize("check", [check_encode, check_decoder_step, check_teacher_forced_loss, check_greedy_decode])
+@pytest.mark.parametrize("check", [check_encode, check_seq2seq_decoder_step, check_teacher_forced_loss,
+                                   check_greedy_decode])
 def test_stub_is_not_attempted(check):
     with pytest.raises(NotImplementedError, match="not implemented yet"):
         check(stub)
@@ -145,49 +146,49 @@ def test_step_state_ignored():
     def fresh(embed, lstm, out_layer, y_prev, state):
         out, new = lstm(embed(y_prev)[:, None])
         return out_layer(out[:, 0]), new
-    _fails(check_decoder_step, fresh, 'case "batch of 3', "the state passed in was ignored")
+    _fails(check_seq2seq_decoder_step, fresh, 'case "batch of 3', "the state passed in was ignored")
 
 
 def test_step_softmax():
     def probs(embed, lstm, out_layer, y_prev, state):
         logits, state = decoder_step(embed, lstm, out_layer, y_prev, state)
         return logits.softmax(-1), state
-    _fails(check_decoder_step, probs, "logits are probabilities")
+    _fails(check_seq2seq_decoder_step, probs, "logits are probabilities")
 
 
 def test_step_log_softmax_is_fine(capsys):
     def log_probs(embed, lstm, out_layer, y_prev, state):
         logits, state = decoder_step(embed, lstm, out_layer, y_prev, state)
         return logits.log_softmax(-1), state
-    check_decoder_step(log_probs)  # the same prediction and the same loss: accepted
+    check_seq2seq_decoder_step(log_probs)  # the same prediction and the same loss: accepted
 
 
 def test_step_old_state_returned():
     def old(embed, lstm, out_layer, y_prev, state):
         logits, _ = decoder_step(embed, lstm, out_layer, y_prev, state)
         return logits, state
-    _fails(check_decoder_step, old, "the state returned is the one passed in")
+    _fails(check_seq2seq_decoder_step, old, "the state returned is the one passed in")
 
 
 def test_step_logits_from_c():
     def from_c(embed, lstm, out_layer, y_prev, state):
         _, (h, c) = lstm(embed(y_prev)[:, None], state)
         return out_layer(c[0]), (h, c)
-    _fails(check_decoder_step, from_c, "applied to the cell state c")
+    _fails(check_seq2seq_decoder_step, from_c, "applied to the cell state c")
 
 
 def test_step_time_axis_missing():
     def no_axis(embed, lstm, out_layer, y_prev, state):
         out, state = lstm(embed(y_prev)[:, None], state)
         return out_layer(out), state
-    _fails(check_decoder_step, no_axis, "logits (compared after log-softmax) has shape (3, 1, 7)", "out[:, 0]")
+    _fails(check_seq2seq_decoder_step, no_axis, "logits (compared after log-softmax) has shape (3, 1, 7)", "out[:, 0]")
 
 
 def test_step_time_axis_first():
     def time_first(embed, lstm, out_layer, y_prev, state):
         out, state = lstm(embed(y_prev)[None], state)
         return out_layer(out[0]), state
-    _fails(check_decoder_step, time_first, "your function raised", "x[:, None] is (batch, 1, emb)")
+    _fails(check_seq2seq_decoder_step, time_first, "your function raised", "x[:, None] is (batch, 1, emb)")
 
 
 # -------------------------------------------------------- teacher_forced_loss

@@ -17,6 +17,5 @@ from .lstm_cell import *  # noqa: F401,F403  09_lstm_cell
 from .char_lm import *  # noqa: F401,F403  08_char_lm
 from .long_range import *  # noqa: F401,F403  10_long_range
 from .sentiment import *  # noqa: F401,F403  06_sentiment
+from .seq2seq import *  # noqa: F401,F403  11_seq2seq
 from .captioning import *  # noqa: F401,F403  12_captioning
-# 11_seq2seq (notebook in drafts/): `from utils.checks.seq2seq import ...`; not re-exported yet,
-# because its check_decoder_step has the same name as 12's.

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from .core import Check, CheckFailure, as_array, fmt_shape
 
-__all__ = ["check_encode", "check_decoder_step", "check_teacher_forced_loss", "check_greedy_decode"]
+__all__ = ["check_encode", "check_seq2seq_decoder_step", "check_teacher_forced_loss", "check_greedy_decode"]
 
 PAD, BOS, EOS = 0, 1, 2
 
@@ -151,7 +151,7 @@ def _log_softmax(a):
     return a - m - np.log(np.exp(a - m).sum(axis=-1, keepdims=True))
 
 
-def check_decoder_step(decoder_step):
+def check_seq2seq_decoder_step(decoder_step):
     """Check decoder_step(embed, lstm, out_layer, y_prev, state) -> (logits, (h, c)) against torch.nn.LSTMCell."""
     chk = Check("decoder_step", reference="torch.nn.LSTMCell")
     rng = np.random.default_rng(1102)
