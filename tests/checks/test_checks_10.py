@@ -67,3 +67,125 @@ def test_wrong_generators_are_named(wrong, message):
 def test_not_a_tuple():
     with pytest.raises(CheckFailure, match="expected a tuple"):
         check_make_long_range(lambda n, gap, **kw: _make(n, gap, **kw)[0])
+
+
+# ------------------------------------------------------------------ train_reader
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from utils.checks import check_train_reader  # noqa: E402
+
+
+def _loop(model, tokens, labels, *, steps, batch_size, lr, clip_norm=1.0, zero=True, clip=True, opt="adam",
+          same=False, reduction="mean", item=True, n=None):
+    """The loop written independently of the check; each option is one mistake."""
+    optimizer = (torch.optim.Adam if opt == "adam" else torch.optim.SGD)(model.parameters(), lr=lr)
+    losses = []
+    for s in range(steps if n is None else n):
+        lo = 0 if same else s * batch_size
+        loss = F.cross_entropy(model(tokens[lo:lo + batch_size]), labels[lo:lo + batch_size], reduction=reduction)
+        if zero:
+            optimizer.zero_grad()
+        loss.backward()
+        if clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+        optimizer.step()
+        losses.append(loss.item() if item else loss)
+    return losses
+
+
+def test_train_reader_solution_passes(capsys):
+    check_train_reader(_loop)
+    assert capsys.readouterr().out.startswith("✓ train_reader: 4/4 cases match the same Adam loop written out")
+
+
+def test_train_reader_stub_is_not_attempted():
+    with pytest.raises(NotImplementedError, match="not implemented yet"):
+        check_train_reader(stub)
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(zero=False), "never zeroed"),
+    (dict(clip=False), "not clipped"),
+    (dict(opt="sgd"), "optimizer is SGD"),
+    (dict(same=True), "every step trains on the first batch"),
+    (dict(reduction="sum"), "summed over the batch"),
+    (dict(item=False), "the losses are tensors"),
+])
+def test_train_reader_mistakes_are_named(options, message):
+    with pytest.raises(CheckFailure, match=message):
+        check_train_reader(lambda *a, **kw: _loop(*a, **kw, **options))
+
+
+def test_train_reader_off_by_one_steps():
+    with pytest.raises(CheckFailure, match="losses for"):
+        check_train_reader(lambda m, x, y, *, steps, **kw: _loop(m, x, y, steps=steps, n=steps - 1, **kw))
+
+
+def test_train_reader_clip_after_step_is_named():
+    def late_clip(model, tokens, labels, *, steps, batch_size, lr, clip_norm=1.0):
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        losses = []
+        for s in range(steps):
+            loss = F.cross_entropy(model(tokens[s * batch_size:(s + 1) * batch_size]),
+                                   labels[s * batch_size:(s + 1) * batch_size])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)  # too late: the step is taken
+            losses.append(loss.item())
+        return losses
+    with pytest.raises(CheckFailure, match="clipped after optimizer.step"):
+        check_train_reader(late_clip)
+
+
+# --------------------------------------------------------- grad_norms_by_distance
+
+from utils.checks import check_grad_norms_by_distance  # noqa: E402
+
+
+def _probe(model, tokens, labels, *, order="distance", at="state", reduction="mean", norm="norm"):
+    """The probe written with the fused layer stepped one token at a time; each option is one mistake."""
+    x = model.embed(tokens)
+    if at == "outputs":                                   # one call over the sentence
+        out, state = model.rnn(x)
+        out.retain_grad()
+        F.cross_entropy(model.head(out[:, -1]), labels, reduction=reduction).backward()
+        norms = [out.grad[:, t].norm().item() for t in range(tokens.shape[1])]
+        return np.array(norms[::-1])
+    state, kept = None, []
+    for t in range(tokens.shape[1]):
+        _, state = model.rnn(x[:, t:t + 1], state)
+        v = state[0] if isinstance(state, tuple) else state
+        v.retain_grad()
+        kept.append(v)
+    h = state[0] if isinstance(state, tuple) else state
+    F.cross_entropy(model.head(h[0]), labels, reduction=reduction).backward()
+    if norm == "per sentence":
+        norms = [v.grad[0].norm(dim=1).mean().item() for v in kept]
+    else:
+        norms = [v.grad.norm().item() ** (2 if norm == "squared" else 1) for v in kept]
+    return np.array(norms if order == "time" else norms[::-1])
+
+
+def test_grad_norms_solution_passes(capsys):
+    check_grad_norms_by_distance(_probe)
+    assert capsys.readouterr().out.startswith("✓ grad_norms_by_distance: 4/4 cases match")
+
+
+def test_grad_norms_stub_is_not_attempted():
+    with pytest.raises(NotImplementedError, match="not implemented yet"):
+        check_grad_norms_by_distance(stub)
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(order="time"), "in time order"),
+    (dict(at="outputs"), "outputs of one call"),
+    (dict(reduction="sum"), "summed over the sentences"),
+    (dict(norm="squared"), "squared norm"),
+    (dict(norm="per sentence"), "one norm per sentence"),
+])
+def test_grad_norms_mistakes_are_named(options, message):
+    with pytest.raises(CheckFailure, match=message):
+        check_grad_norms_by_distance(lambda m, x, y: _probe(m, x, y, **options))

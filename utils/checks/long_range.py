@@ -1,13 +1,17 @@
-"""Checks of notebook 10_long_range: the murmured-sentence generator."""
+"""Checks of notebook 10_long_range: the murmured-sentence generator and the training loop."""
 
 from __future__ import annotations
 
+import copy as _copy
+
 import numpy as np
+import torch as _torch
+import torch.nn.functional as _F
 
 from ..synthetic.long_range import make_long_range as _reference, query_id, filler_id
 from .core import Check, as_array, fmt_shape
 
-__all__ = ["check_make_long_range"]
+__all__ = ["check_make_long_range", "check_train_reader", "check_grad_norms_by_distance"]
 
 _CASES = {
     "n=6, gap=5": dict(n=6, gap=5, seed=0),
@@ -82,3 +86,173 @@ def check_make_long_range(make_long_range):
     chk.expect(not np.array_equal(a, c), case="another seed", what="seed=7 and seed=8 gave the same sentences.",
                cause="the seed argument is ignored.")
     chk.done(extra=f"key at position 0, query at the end, filler id {filler_id()}")
+
+
+# ---------------------------------------------------------------- train_reader
+
+
+class _Reader(_torch.nn.Module):
+    """A small reader of the notebook's shape: embedding -> RNN or LSTM -> linear on the last state."""
+
+    def __init__(self, cell, seed, vocab_size=9, embed_dim=5, hidden_dim=6, n_keys=4):
+        super().__init__()
+        with _torch.random.fork_rng():
+            _torch.manual_seed(seed)
+            self.embed = _torch.nn.Embedding(vocab_size, embed_dim, dtype=_torch.float64)
+            rnn = _torch.nn.LSTM if cell == "lstm" else _torch.nn.RNN
+            self.rnn = rnn(embed_dim, hidden_dim, batch_first=True, dtype=_torch.float64)
+            self.head = _torch.nn.Linear(hidden_dim, n_keys, dtype=_torch.float64)
+
+    def forward(self, tokens):
+        _, state = self.rnn(self.embed(tokens))
+        h = state[0] if isinstance(state, tuple) else state
+        return self.head(h[0])
+
+
+def _ref_train(model, tokens, labels, steps, batch_size, lr, clip_norm, mistake=None):
+    """The reference loop, or one named mistake in it. Returns (losses, final parameters)."""
+    params = list(model.parameters())
+    opt = (_torch.optim.SGD if mistake == "sgd" else _torch.optim.Adam)(params, lr=lr)
+    losses = []
+    for s in range(steps):
+        rows = slice(0, batch_size) if mistake == "same batch" else slice(s * batch_size, (s + 1) * batch_size)
+        loss = _F.cross_entropy(model(tokens[rows]), labels[rows], reduction="sum" if mistake == "sum" else "mean")
+        if mistake != "no zero_grad":
+            opt.zero_grad()
+        loss.backward()
+        if mistake != "no clip":
+            _torch.nn.utils.clip_grad_norm_(params, clip_norm)
+        opt.step()
+        losses.append(loss.item())
+    return np.array(losses), {n: p.detach().numpy().copy() for n, p in model.named_parameters()}
+
+
+_TRAIN_MISTAKES = {
+    "no zero_grad": "the gradients are never zeroed, so each step adds to the last one's: call "
+                    "optimizer.zero_grad() before loss.backward().",
+    "no clip": "the gradient is not clipped (or clipped after optimizer.step(), where it has no effect): call "
+               "torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm) between backward() and step().",
+    "sgd": "the optimizer is SGD; the budget is Adam steps: torch.optim.Adam(model.parameters(), lr=lr).",
+    "same batch": "every step trains on the first batch: step s takes rows s*batch_size to (s+1)*batch_size.",
+    "sum": "the loss is summed over the batch; take the mean (cross_entropy's default), so the step does not "
+           "depend on the batch size.",
+}
+
+
+def check_train_reader(train_reader):
+    """Check train_reader(model, tokens, labels, *, steps, batch_size, lr, clip_norm) -> list of losses."""
+    chk = Check("train_reader", reference="the same Adam loop written out")
+    gen = np.random.default_rng(1010)
+    cases = {
+        "LSTM, 5 steps of 4 sentences, clipped to 0.05": ("lstm", 5, 4, 0.05, 0.05, 11),
+        "RNN, 3 steps of 2 sentences, clip 100 (inactive)": ("rnn", 3, 2, 0.01, 100.0, 12),
+        "LSTM, one step of one sentence": ("lstm", 1, 1, 0.1, 0.5, 13),
+        "RNN, 4 steps of 3 sentences, clipped to 0.1": ("rnn", 4, 3, 0.02, 0.1, 14),
+    }
+    for case, (cell, steps, B, lr, clip, seed) in cases.items():
+        tokens = _torch.as_tensor(gen.integers(0, 9, size=(steps * B, 7)))
+        labels = _torch.as_tensor(gen.integers(0, 4, size=steps * B))
+        model = _Reader(cell, seed)
+        start = _copy.deepcopy(model.state_dict())
+        expected, exp_params = _ref_train(model, tokens, labels, steps, B, lr, clip)
+        wrong = {}
+        for mistake, description in _TRAIN_MISTAKES.items():
+            model.load_state_dict(start)
+            wrong[description] = _ref_train(model, tokens, labels, steps, B, lr, clip, mistake)
+        model.load_state_dict(start)
+        got = chk.call(train_reader, model, tokens, labels, steps=steps, batch_size=B, lr=lr, clip_norm=clip,
+                       case=case, copy_args=False)
+        if got is None:
+            chk.fail(case, "train_reader returned None.", "end with `return losses`, the list of per-step losses.")
+        if isinstance(got, _torch.Tensor) or not hasattr(got, "__len__"):
+            chk.fail(case, f"expected a list of {steps} floats, got {type(got).__name__}.",
+                     "append loss.item() at every step and return the list.")
+        if any(isinstance(v, _torch.Tensor) for v in got):
+            chk.fail(case, "the losses are tensors: append loss.item(), a float (a tensor keeps its whole graph alive).")
+        chk.expect(len(got) == steps, case=case, what=f"{len(got)} losses for {steps} steps.",
+                   cause="one loss per step, for exactly `steps` steps: for s in range(steps).")
+        chk.expect_close(np.asarray(got, dtype=float), expected, case=case, name="the per-step losses",
+                         atol=1e-9, mistakes={d: w[0] for d, w in wrong.items()},
+                         cause="at step s: the batch of rows s*batch_size:(s+1)*batch_size, the mean cross-entropy "
+                               "of model(tokens) against labels, zero_grad, backward, clip, step.")
+        for name, p in model.named_parameters():
+            chk.expect_close(p.detach().numpy(), exp_params[name], case=case, name=f"model.{name} after training",
+                             atol=1e-9, mistakes={d: w[1][name] for d, w in wrong.items()},
+                             cause="train the model you are given, in place, with one optimizer for all its "
+                                   "parameters.")
+    chk.done(extra="Adam, clipped, one fresh batch per step")
+
+
+# ------------------------------------------------------- grad_norms_by_distance
+
+def _unrolled_grads(model, tokens, labels, reduction="mean"):
+    """dL/dh_t for every t, (T, batch, H), from the cell equations written out (not nn.RNN/LSTM's kernel)."""
+    rnn = model.rnn
+    W_xh, W_hh, b = rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0 + rnn.bias_hh_l0
+    H = rnn.hidden_size
+    x = model.embed(tokens)
+    h = _torch.zeros(tokens.shape[0], H, dtype=x.dtype)
+    c = _torch.zeros_like(h)
+    hs = []
+    for t in range(tokens.shape[1]):
+        z = x[:, t] @ W_xh.T + h @ W_hh.T + b
+        if isinstance(rnn, _torch.nn.LSTM):
+            i, f, g, o = (_torch.sigmoid(z[:, :H]), _torch.sigmoid(z[:, H:2 * H]), _torch.tanh(z[:, 2 * H:3 * H]),
+                          _torch.sigmoid(z[:, 3 * H:]))
+            c = f * c + i * g
+            h = o * _torch.tanh(c)
+        else:
+            h = _torch.tanh(z)
+        h.retain_grad()
+        hs.append(h)
+    loss = _F.cross_entropy(model.head(h), labels, reduction=reduction)
+    model.zero_grad()
+    loss.backward()
+    dh = np.stack([v.grad.numpy() for v in hs])          # (T, batch, H)
+    model.zero_grad()
+    return dh
+
+
+def _by_distance(grads):
+    """(T, batch, H) gradients -> (T,) norms of the whole (batch, H) gradient, d = 0 at the last step."""
+    return np.linalg.norm(grads.reshape(len(grads), -1), axis=1)[::-1].copy()
+
+
+def check_grad_norms_by_distance(grad_norms_by_distance):
+    """Check grad_norms_by_distance(model, tokens, labels) -> (T,) with [d] = ||dL/dh_{T-1-d}||."""
+    chk = Check("grad_norms_by_distance", reference="the cell equations unrolled by hand, with autograd")
+    gen = np.random.default_rng(1011)
+    cases = {
+        "LSTM, 3 sentences of 6 tokens": ("lstm", 3, 6, 21),
+        "RNN, 3 sentences of 6 tokens": ("rnn", 3, 6, 22),
+        "LSTM, one sentence of 9 tokens": ("lstm", 1, 9, 23),
+        "RNN, 4 sentences of length 1": ("rnn", 4, 1, 24),
+    }
+    for case, (cell, B, T, seed) in cases.items():
+        model = _Reader(cell, seed)
+        with _torch.no_grad():                      # weights large enough that distance matters
+            model.rnn.weight_hh_l0.mul_(3.0)
+        tokens = _torch.as_tensor(gen.integers(0, 9, size=(B, T)))
+        labels = _torch.as_tensor(gen.integers(0, 4, size=B))
+        dh = _unrolled_grads(model, tokens, labels)
+        expected = _by_distance(dh)
+        mistakes = {
+            "the norms are in time order; return them by distance from the end: result[d] is for t = T-1-d "
+            "(reverse the list).": expected[::-1],
+            "the gradient is taken at the outputs of one call over the whole sentence; only the last one reaches "
+            "the loss directly. Step the layer one token at a time, pass the state on, and retain_grad() on "
+            "the state it returns.": np.r_[expected[:1], np.zeros(T - 1)],
+            "the loss is summed over the sentences; use the mean cross-entropy (the training loss).":
+                _by_distance(_unrolled_grads(model, tokens, labels, "sum")),
+            "the squared norm: take torch.linalg.norm / .norm() of the gradient, not its sum of squares.":
+                expected ** 2,
+            "the mean of one norm per sentence; take the norm of the whole (batch, hidden) gradient.":
+                np.linalg.norm(dh, axis=2).mean(axis=1)[::-1],
+        }
+        got = chk.call(grad_norms_by_distance, model, tokens, labels, case=case, copy_args=False)
+        if isinstance(got, _torch.Tensor):
+            got = got.detach().numpy()
+        chk.expect_close(got, expected, case=case, name="the gradient norms", shape_meaning="(T,), one per step",
+                         atol=1e-9, rtol=1e-7, mistakes=mistakes,
+                         cause="L = mean cross-entropy of model.head(h_T); [d] = the norm of dL/dh_t at t = T-1-d.")
+    chk.done(extra="d = 0 is the last step")
