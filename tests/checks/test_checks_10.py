@@ -1,10 +1,13 @@
-"""Tests of the checks of 10_long_range: the solution passes, the stub is "not attempted",
-and plausible wrong generators fail with a message that names the mistake."""
+"""Tests of the checks of 10_long_range (generator, training loop, gradient probe): the solution
+passes, the stub is "not attempted", and plausible wrong implementations fail with a message that
+names the mistake."""
 
 import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F
 
-from utils.checks import CheckFailure, check_make_long_range
+from utils.checks import CheckFailure, check_grad_norms_by_distance, check_make_long_range, check_train_reader
 
 KEYS_FIRST = 0
 
@@ -35,16 +38,6 @@ def stub(*args, **kwargs):
     raise NotImplementedError()
 
 
-def test_solution_passes(capsys):
-    check_make_long_range(solution)
-    assert capsys.readouterr().out.startswith("✓ make_long_range: 7/7 cases match utils.synthetic.long_range")
-
-
-def test_stub_is_not_attempted():
-    with pytest.raises(NotImplementedError, match="not implemented yet"):
-        check_make_long_range(stub)
-
-
 @pytest.mark.parametrize("wrong, message", [
     (lambda n, gap, **kw: _make(n, gap, L=gap + 1, **kw), "off-by-one in the gap length"),
     (lambda n, gap, **kw: _make(n, gap, L=max(gap - 1, 0), **kw) if gap else _make(n, gap, **kw),
@@ -71,12 +64,6 @@ def test_not_a_tuple():
 
 # ------------------------------------------------------------------ train_reader
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
-from utils.checks import check_train_reader  # noqa: E402
-
-
 def _loop(model, tokens, labels, *, steps, batch_size, lr, clip_norm=1.0, zero=True, clip=True, opt="adam",
           same=False, reduction="mean", item=True, n=None):
     """The loop written independently of the check; each option is one mistake."""
@@ -88,26 +75,19 @@ def _loop(model, tokens, labels, *, steps, batch_size, lr, clip_norm=1.0, zero=T
         if zero:
             optimizer.zero_grad()
         loss.backward()
-        if clip:
+        if clip is True:
             torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
         optimizer.step()
+        if clip == "after step":                          # too late: the step is taken
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
         losses.append(loss.item() if item else loss)
     return losses
-
-
-def test_train_reader_solution_passes(capsys):
-    check_train_reader(_loop)
-    assert capsys.readouterr().out.startswith("✓ train_reader: 4/4 cases match the same Adam loop written out")
-
-
-def test_train_reader_stub_is_not_attempted():
-    with pytest.raises(NotImplementedError, match="not implemented yet"):
-        check_train_reader(stub)
 
 
 @pytest.mark.parametrize("options, message", [
     (dict(zero=False), "never zeroed"),
     (dict(clip=False), "not clipped"),
+    (dict(clip="after step"), "clipped after optimizer.step"),
     (dict(opt="sgd"), "optimizer is SGD"),
     (dict(same=True), "every step trains on the first batch"),
     (dict(reduction="sum"), "summed over the batch"),
@@ -123,27 +103,7 @@ def test_train_reader_off_by_one_steps():
         check_train_reader(lambda m, x, y, *, steps, **kw: _loop(m, x, y, steps=steps, n=steps - 1, **kw))
 
 
-def test_train_reader_clip_after_step_is_named():
-    def late_clip(model, tokens, labels, *, steps, batch_size, lr, clip_norm=1.0):
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-        losses = []
-        for s in range(steps):
-            loss = F.cross_entropy(model(tokens[s * batch_size:(s + 1) * batch_size]),
-                                   labels[s * batch_size:(s + 1) * batch_size])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)  # too late: the step is taken
-            losses.append(loss.item())
-        return losses
-    with pytest.raises(CheckFailure, match="clipped after optimizer.step"):
-        check_train_reader(late_clip)
-
-
 # --------------------------------------------------------- grad_norms_by_distance
-
-from utils.checks import check_grad_norms_by_distance  # noqa: E402
-
 
 def _probe(model, tokens, labels, *, order="distance", at="state", reduction="mean", norm="norm"):
     """The probe written with the fused layer stepped one token at a time; each option is one mistake."""
@@ -169,16 +129,6 @@ def _probe(model, tokens, labels, *, order="distance", at="state", reduction="me
     return np.array(norms if order == "time" else norms[::-1])
 
 
-def test_grad_norms_solution_passes(capsys):
-    check_grad_norms_by_distance(_probe)
-    assert capsys.readouterr().out.startswith("✓ grad_norms_by_distance: 4/4 cases match")
-
-
-def test_grad_norms_stub_is_not_attempted():
-    with pytest.raises(NotImplementedError, match="not implemented yet"):
-        check_grad_norms_by_distance(stub)
-
-
 @pytest.mark.parametrize("options, message", [
     (dict(order="time"), "in time order"),
     (dict(at="outputs"), "outputs of one call"),
@@ -189,3 +139,19 @@ def test_grad_norms_stub_is_not_attempted():
 def test_grad_norms_mistakes_are_named(options, message):
     with pytest.raises(CheckFailure, match=message):
         check_grad_norms_by_distance(lambda m, x, y: _probe(m, x, y, **options))
+
+
+@pytest.mark.parametrize("check, solution, success", [
+    (check_make_long_range, solution, "✓ make_long_range: 7/7 cases match utils.synthetic.long_range"),
+    (check_train_reader, _loop, "✓ train_reader: 4/4 cases match the same Adam loop written out"),
+    (check_grad_norms_by_distance, _probe, "✓ grad_norms_by_distance: 4/4 cases match"),
+])
+def test_solution_passes(check, solution, success, capsys):
+    check(solution)
+    assert capsys.readouterr().out.startswith(success)
+
+
+@pytest.mark.parametrize("check", [check_make_long_range, check_train_reader, check_grad_norms_by_distance])
+def test_stub_is_not_attempted(check):
+    with pytest.raises(NotImplementedError, match="not implemented yet"):
+        check(stub)
