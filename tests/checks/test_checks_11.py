@@ -312,3 +312,9 @@ def test_decode_softmax_sampling_shape():
     def flat(step, state, batch_size, max_len):
         return greedy_decode(step, state, batch_size, max_len).reshape(-1)
     _fails(check_greedy_decode, flat, "expected (batch, steps)")
+
+
+def test_step_called_instead_of_passed_names_the_renamed_check():
+    """The check is check_seq2seq_decoder_step (12 has its own check_decoder_step): its hint says so."""
+    msg = _fails(check_seq2seq_decoder_step, 42, "expected a function", "check_seq2seq_decoder_step(decoder_step)")
+    assert "check_decoder_step(" not in msg, msg

@@ -90,9 +90,10 @@ class Check:
     reference: what the answer is compared with ("torch.nn.RNNCell", "autograd").
     """
 
-    def __init__(self, exercise: str, reference: str = "the reference"):
+    def __init__(self, exercise: str, reference: str = "the reference", check_name: str | None = None):
         self.exercise = exercise
         self.reference = reference
+        self.check_name = check_name or f"check_{exercise}"   # as the learner calls it, in messages
         self.cases: list[str] = []
         self.max_diff = 0.0
         self.compared_values = False
@@ -117,7 +118,7 @@ class Check:
         """
         if not callable(fn):
             self.fail(None, f"expected a function, got {type(fn).__name__}. Pass the function itself, "
-                            f"without calling it: check_{self.exercise}({self.exercise}).")
+                            f"without calling it: {self.check_name}({self.exercise}).")
         if copy_args:
             args = tuple(_copy_arrays(a) for a in args)
             kwargs = {k: _copy_arrays(v) for k, v in kwargs.items()}

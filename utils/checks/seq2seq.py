@@ -153,7 +153,7 @@ def _log_softmax(a):
 
 def check_seq2seq_decoder_step(decoder_step):
     """Check decoder_step(embed, lstm, out_layer, y_prev, state) -> (logits, (h, c)) against torch.nn.LSTMCell."""
-    chk = Check("decoder_step", reference="torch.nn.LSTMCell")
+    chk = Check("decoder_step", reference="torch.nn.LSTMCell", check_name="check_seq2seq_decoder_step")
     rng = np.random.default_rng(1102)
     cases = {"batch of 3, a non-zero state": (3, 7, 4, 5, 0.8),
              "batch of 1": (1, 6, 3, 4, 0.8),
