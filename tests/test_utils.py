@@ -166,3 +166,16 @@ def test_set_seed_does_not_import_the_compiler_on_the_cpu():
     if out[0] == "True":
         pytest.skip("a GPU is present: set_seed asks for deterministic algorithms there")
     assert out[1:] == ["False", "False"]
+
+
+def test_plot_heatmap_labels_its_colour_bar_and_centres_the_scale():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from utils.plots import plot_heatmap
+    fig = plot_heatmap(np.array([[0.5, -2.0], [1.0, 0.0]]), cbar_label="value of the unit")
+    ax, cbar = fig.axes
+    assert cbar.get_ylabel() == "value of the unit"
+    assert ax.images[0].get_clim() == (-2.0, 2.0)
+    assert plot_heatmap(np.eye(2), colorbar=False).axes[-1].get_ylabel() == ""
+    plt.close("all")

@@ -56,8 +56,12 @@ def show_images(images, titles=None, ncols: int = 8, size: float = 1.2, cmap: st
 
 
 def plot_heatmap(matrix, xlabel: str = "", ylabel: str = "", title: str | None = None, cmap: str = "RdBu_r",
-                 center: bool = True, xticklabels=None, yticklabels=None, colorbar: bool = True, figsize=(8, 3)):
-    """A matrix as colours (e.g. hidden units x time steps); symmetric colour scale when center=True."""
+                 center: bool = True, xticklabels=None, yticklabels=None, colorbar: bool = True, figsize=(8, 3),
+                 cbar_label: str = ""):
+    """A matrix as colours (e.g. hidden units x time steps); symmetric colour scale when center=True.
+
+    cbar_label names what the colours measure, beside the colour bar.
+    """
     matrix = np.asarray(matrix, dtype=float)
     fig, ax = plt.subplots(figsize=figsize)
     kwargs = {}
@@ -74,6 +78,6 @@ def plot_heatmap(matrix, xlabel: str = "", ylabel: str = "", title: str | None =
     if title:
         ax.set_title(title)
     if colorbar:
-        fig.colorbar(im, ax=ax)
+        fig.colorbar(im, ax=ax, label=cbar_label)
     fig.tight_layout()
     return fig
