@@ -294,6 +294,29 @@ def test_load_float32():
     _fails(check_load_into_lstm, load, "is torch.float32, expected torch.float64")
 
 
+def test_load_through_float32_names_the_dtype():
+    """The check shared with 04 (utils.checks.rnn_cell.expect_weights_loaded) names a copy through float32."""
+    def load(lstm, W_xh, W_hh, b):
+        with torch.no_grad():
+            lstm.weight_ih_l0.copy_(torch.tensor(W_xh, dtype=torch.float32))
+            lstm.weight_hh_l0.copy_(torch.from_numpy(W_hh))
+            lstm.bias_ih_l0.copy_(torch.from_numpy(b))
+            lstm.bias_hh_l0.zero_()
+    msg = _fails(check_load_into_lstm, load, "lstm.weight_ih_l0 does not hold W_xh: it holds W_xh rounded to "
+                 "float32 precision", "went through float32", "torch.from_numpy(W_xh)")
+    assert "copy W_xh into it in place" not in msg
+
+
+def test_load_bias_through_float32_names_the_dtype():
+    def load(lstm, W_xh, W_hh, b):
+        with torch.no_grad():
+            lstm.weight_ih_l0.copy_(torch.from_numpy(W_xh))
+            lstm.weight_hh_l0.copy_(torch.from_numpy(W_hh))
+            lstm.bias_ih_l0.copy_(torch.tensor(b, dtype=torch.float32))
+            lstm.bias_hh_l0.zero_()
+    _fails(check_load_into_lstm, load, "is not b but b rounded to float32 precision", "torch.from_numpy(b)")
+
+
 def test_load_does_nothing():
     _fails(check_load_into_lstm, lambda *a: None, "does not hold W_xh: it still holds torch's random initial values")
 

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from .core import Check, as_array
+from .rnn_cell import expect_parameters_intact, expect_weights_loaded
 
 __all__ = ["check_lstm_step", "check_lstm_forward", "check_load_into_lstm", "check_lstm_step_backward",
            "check_init_forget_bias"]
@@ -345,21 +346,7 @@ def check_load_into_lstm(load_into_lstm):
                  cause="copy into the existing parameters in place, inside `with torch.no_grad():`, "
                        "e.g. lstm.weight_ih_l0.copy_(torch.from_numpy(W_xh)). W_xh is already "
                        "(4*hidden_dim, input_dim), the shape of lstm.weight_ih_l0: copy it without transposing.")
-        params = dict(lstm.named_parameters())
-        names = {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"}
-        chk.expect(set(params) == names, case=case,
-                   what=f"the LSTM's parameters are now {sorted(params)}, expected {sorted(names)}.",
-                   cause="replace the values of the existing parameters; do not delete or rename them.")
-        for name in sorted(params):
-            chk.expect(params[name].requires_grad, case=case,
-                       what=f"lstm.{name} no longer requires a gradient, so the LSTM could not be trained.",
-                       cause="copy the values into the parameter (param.copy_(...) under torch.no_grad()) "
-                             "instead of replacing it by a plain tensor.")
-            chk.expect(params[name].dtype == torch.float64, case=case,
-                       what=f"lstm.{name} is {params[name].dtype}, expected torch.float64.",
-                       cause="copy_ keeps the parameter's dtype (float64 here); do not convert the LSTM "
-                             "with .float() or replace its parameters by float32 tensors.")
-        got = {k: as_array(v) for k, v in params.items()}
+        got = expect_parameters_intact(chk, lstm, "lstm", case)
         for name, want, called in [("weight_ih_l0", W_xh, "W_xh"), ("weight_hh_l0", W_hh, "W_hh"),
                                    ("bias_ih_l0", b, "b")]:
             g = got[name]
@@ -371,26 +358,7 @@ def check_load_into_lstm(load_into_lstm):
                            what=f"lstm.{name} holds {called} with its blocks of rows rearranged to {what}.",
                            cause="torch's LSTM stacks its gates as i, f, g, o, the order your lstm_step "
                                  f"already uses: copy {called} as it is, without reordering.")
-        if got["weight_hh_l0"].shape == W_hh.shape and H == I:
-            chk.expect(not (np.allclose(got["weight_ih_l0"], W_hh) and np.allclose(got["weight_hh_l0"], W_xh)),
-                       case=case, what="lstm.weight_ih_l0 holds W_hh and lstm.weight_hh_l0 holds W_xh.",
-                       cause="in torch, _ih means input-to-hidden (W_xh) and _hh hidden-to-hidden (W_hh).")
-        for name, want, called in [("weight_ih_l0", W_xh, "W_xh"), ("weight_hh_l0", W_hh, "W_hh")]:
-            untouched = np.array_equal(got[name], initial[name])
-            same = got[name].shape == want.shape and np.allclose(got[name], want, rtol=0, atol=1e-12)
-            chk.expect(same, case=case,
-                       what=f"lstm.{name} does not hold {called}"
-                            + (": it still holds torch's random initial values." if untouched else "."),
-                       cause=f"copy {called} into it in place: lstm.{name}.copy_(torch.from_numpy({called})), "
-                             f"inside `with torch.no_grad():`.")
-        if got["bias_ih_l0"].shape == got["bias_hh_l0"].shape == b.shape:
-            b_sum = got["bias_ih_l0"] + got["bias_hh_l0"]
-            chk.expect(not np.allclose(b_sum, 2 * b), case=case, what="bias_ih_l0 + bias_hh_l0 equals 2 * b.",
-                       cause="torch adds both biases, so copying b into each counts it twice: "
-                             "put b in one of them and zeros in the other.")
-            chk.expect(np.allclose(b_sum, b, atol=1e-12), case=case, what="bias_ih_l0 + bias_hh_l0 is not b.",
-                       cause="torch adds both biases, so their sum acts as b. If you copied b into one, "
-                             "the other still holds torch's random initial values: set it to zero.")
+        expect_weights_loaded(chk, got, initial, "lstm", case, W_xh, W_hh, b, "b")
         # The loaded LSTM, run by torch on the (possibly ragged) batch, against a NumPy LSTM run on each
         # sequence alone over its own valid steps.
         packed = torch.nn.utils.rnn.pack_padded_sequence(torch.from_numpy(xs), torch.from_numpy(lengths),

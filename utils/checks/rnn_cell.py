@@ -223,6 +223,62 @@ def _through_float32(got, want) -> bool:
             and not np.allclose(got, want, rtol=0, atol=1e-12))
 
 
+# The parts of "your weights inside torch" that the RNN (04) and the LSTM (09) share. `label` is how
+# the learner's module is called in messages ("rnn", "lstm"), `b_name` how the learner's bias is.
+
+def expect_parameters_intact(chk, module, label, case):
+    """The four parameters are still there, trainable and float64. Returns their values as arrays."""
+    params = dict(module.named_parameters())
+    names = ["bias_hh_l0", "bias_ih_l0", "weight_hh_l0", "weight_ih_l0"]
+    chk.expect(sorted(params) == names, case=case,
+               what=f"the {label.upper()}'s parameters are now {sorted(params)}, expected weight_ih_l0, "
+                    f"weight_hh_l0, bias_ih_l0, bias_hh_l0.",
+               cause="replace the values of the existing parameters; do not delete or rename them.")
+    for name in sorted(params):
+        chk.expect(params[name].requires_grad, case=case,
+                   what=f"{label}.{name} no longer requires a gradient, so the {label.upper()} could not be trained.",
+                   cause="copy the values into the parameter (param.copy_(...) under torch.no_grad()) "
+                         "instead of replacing it by a plain tensor.")
+        chk.expect(params[name].dtype == torch.float64, case=case,
+                   what=f"{label}.{name} is {params[name].dtype}, expected torch.float64.",
+                   cause=f"copy_ keeps the parameter's dtype (float64 here); do not convert the {label.upper()} "
+                         "with .float() or replace its parameters by float32 tensors.")
+    return {k: as_array(v) for k, v in params.items()}
+
+
+def expect_weights_loaded(chk, got, initial, label, case, W_xh, W_hh, b, b_name):
+    """weight_ih_l0 = W_xh, weight_hh_l0 = W_hh and bias_ih_l0 + bias_hh_l0 = b, with the usual slips named:
+    the two weights swapped, a weight left at torch's initial values, a copy through float32, b counted twice."""
+    if got["weight_ih_l0"].shape == got["weight_hh_l0"].shape == W_xh.shape == W_hh.shape:
+        chk.expect(not (np.allclose(got["weight_ih_l0"], W_hh) and np.allclose(got["weight_hh_l0"], W_xh)),
+                   case=case, what=f"{label}.weight_ih_l0 holds W_hh and {label}.weight_hh_l0 holds W_xh.",
+                   cause="in torch, _ih means input-to-hidden (W_xh) and _hh hidden-to-hidden (W_hh).")
+    for name, want, called in [("weight_ih_l0", W_xh, "W_xh"), ("weight_hh_l0", W_hh, "W_hh")]:
+        untouched = got[name].shape == initial[name].shape and np.array_equal(got[name], initial[name])
+        same = got[name].shape == want.shape and np.allclose(got[name], want, rtol=0, atol=1e-12)
+        rounded = _through_float32(got[name], want)
+        chk.expect(same, case=case,
+                   what=f"{label}.{name} does not hold {called}"
+                        + (": it still holds torch's random initial values." if untouched else
+                           f": it holds {called} rounded to float32 precision (largest difference "
+                           f"{np.abs(got[name] - want).max():.1e})." if rounded else "."),
+                   cause=_FLOAT32_COPY.format(called=called) if rounded else
+                         f"copy {called} into it in place: {label}.{name}.copy_(torch.from_numpy({called})), "
+                         f"inside `with torch.no_grad():`.")
+    b_sum = got["bias_ih_l0"] + got["bias_hh_l0"] if got["bias_ih_l0"].shape == got["bias_hh_l0"].shape else None
+    if b_sum is not None and b_sum.shape == b.shape:
+        chk.expect(not np.allclose(b_sum, 2 * b), case=case,
+                   what=f"bias_ih_l0 + bias_hh_l0 equals 2 * {b_name}.",
+                   cause=f"torch adds both biases, so copying {b_name} into each counts it twice: "
+                         f"put {b_name} in one of them and zeros in the other.")
+        chk.expect(np.allclose(b_sum, b, rtol=0, atol=1e-12), case=case,
+                   what=f"bias_ih_l0 + bias_hh_l0 is not {b_name}"
+                        + (f" but {b_name} rounded to float32 precision." if _through_float32(b_sum, b) else "."),
+                   cause=_FLOAT32_COPY.format(called=b_name) if _through_float32(b_sum, b) else
+                         f"torch adds both biases, so their sum acts as {b_name}. If you copied {b_name} into one, "
+                         "the other still holds torch's random initial values: set it to zero.")
+
+
 def check_load_into_torch(load_into_torch):
     """Check load_into_torch(rnn, W_xh, W_hh, b_h): rnn must then compute the NumPy RNN exactly."""
     chk = Check("load_into_torch", reference="the NumPy RNN with the same weights")
@@ -236,22 +292,7 @@ def check_load_into_torch(load_into_torch):
                  cause="copy into the existing parameters in place, inside `with torch.no_grad():`, "
                        "e.g. rnn.weight_ih_l0.copy_(torch.from_numpy(W_xh)). W_xh is already "
                        "(hidden_dim, input_dim), the shape of rnn.weight_ih_l0: copy it without transposing.")
-        params = dict(rnn.named_parameters())
-        chk.expect(set(params) == {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"}, case=case,
-                   what=f"the RNN's parameters are now {sorted(params)}, expected weight_ih_l0, weight_hh_l0, "
-                        f"bias_ih_l0, bias_hh_l0.",
-                   cause="replace the values of the existing parameters; do not delete or rename them.")
-        for name in params:
-            chk.expect(params[name].requires_grad, case=case,
-                       what=f"rnn.{name} no longer requires a gradient, so the RNN could not be trained.",
-                       cause="copy the values into the parameter (param.copy_(...) under torch.no_grad()) "
-                             "instead of replacing it by a plain tensor.")
-        for name in params:
-            chk.expect(params[name].dtype == torch.float64, case=case,
-                       what=f"rnn.{name} is {params[name].dtype}, expected torch.float64.",
-                       cause="copy_ keeps the parameter's dtype (float64 here); do not convert the RNN "
-                             "with .float() or replace its parameters by float32 tensors.")
-        got = {k: as_array(v) for k, v in params.items()}
+        got = expect_parameters_intact(chk, rnn, "rnn", case)
         if got["weight_ih_l0"].shape == W_xh.shape and got["weight_hh_l0"].shape == W_hh.shape:
             chk.expect(not (H == I and np.allclose(got["weight_ih_l0"], W_xh.T) and not np.allclose(W_xh, W_xh.T)),
                        case=case, what="rnn.weight_ih_l0 holds W_xh transposed.",
@@ -259,33 +300,7 @@ def check_load_into_torch(load_into_torch):
             chk.expect(not (np.allclose(got["weight_hh_l0"], W_hh.T) and not np.allclose(W_hh, W_hh.T)),
                        case=case, what="rnn.weight_hh_l0 holds W_hh transposed.",
                        cause="torch stores weights as (out_features, in_features), exactly like W_hh: copy it as it is.")
-            chk.expect(not (H == I and np.allclose(got["weight_ih_l0"], W_hh) and np.allclose(got["weight_hh_l0"], W_xh)),
-                       case=case, what="rnn.weight_ih_l0 holds W_hh and rnn.weight_hh_l0 holds W_xh.",
-                       cause="in torch, _ih means input-to-hidden (W_xh) and _hh hidden-to-hidden (W_hh).")
-        for name, want, called in [("weight_ih_l0", W_xh, "W_xh"), ("weight_hh_l0", W_hh, "W_hh")]:
-            untouched = got[name].shape == initial[name].shape and np.array_equal(got[name], initial[name])
-            same = got[name].shape == want.shape and np.allclose(got[name], want, rtol=0, atol=1e-12)
-            rounded = _through_float32(got[name], want)
-            chk.expect(same, case=case,
-                       what=f"rnn.{name} does not hold {called}"
-                            + (": it still holds torch's random initial values." if untouched else
-                               f": it holds {called} rounded to float32 precision (largest difference "
-                               f"{np.abs(got[name] - want).max():.1e})." if rounded else "."),
-                       cause=_FLOAT32_COPY.format(called=called) if rounded else
-                             f"copy {called} into it in place: rnn.{name}.copy_(torch.from_numpy({called})), "
-                             f"inside `with torch.no_grad():`.")
-        b_sum = got["bias_ih_l0"] + got["bias_hh_l0"] if got["bias_ih_l0"].shape == got["bias_hh_l0"].shape else None
-        if b_sum is not None and b_sum.shape == b_h.shape:
-            chk.expect(not np.allclose(b_sum, 2 * b_h), case=case,
-                       what="bias_ih_l0 + bias_hh_l0 equals 2 * b_h.",
-                       cause="torch adds both biases, so copying b_h into each counts it twice: "
-                             "put b_h in one of them and zeros in the other.")
-            chk.expect(np.allclose(b_sum, b_h, rtol=0, atol=1e-12), case=case,
-                       what="bias_ih_l0 + bias_hh_l0 is not b_h"
-                            + (" but b_h rounded to float32 precision." if _through_float32(b_sum, b_h) else "."),
-                       cause=_FLOAT32_COPY.format(called="b_h") if _through_float32(b_sum, b_h) else
-                             "torch adds both biases, so their sum acts as b_h. If you copied b_h into one, "
-                             "the other still holds torch's random initial values: set it to zero.")
+        expect_weights_loaded(chk, got, initial, "rnn", case, W_xh, W_hh, b_h, "b_h")
         with torch.no_grad():
             out, h_n = rnn(torch.from_numpy(xs), torch.from_numpy(h0)[None])
         expected = _np_forward(xs, h0, W_xh, W_hh, b_h)
