@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .core import Check, as_array
+from .core import Check
 from .rnn_cell import expect_parameters_intact, expect_weights_loaded
 
 __all__ = ["check_lstm_step", "check_lstm_forward", "check_load_into_lstm", "check_lstm_step_backward",
