@@ -69,7 +69,8 @@ def test_stub_replaces_the_solution_at_its_indentation(tmp_path):
     out = json.loads((stu / "01_demo.ipynb").read_text())
     answer, check, answer_md = out["cells"][1], out["cells"][2], out["cells"][3]
     assert "".join(answer["source"]) == (
-        'def f(x):\n    """Double x."""\n    # YOUR CODE HERE\n    raise NotImplementedError()\n')
+        'def f(x):\n    """Double x."""\n    # YOUR CODE HERE\n'
+        '    raise NotImplementedError("f is not written yet: replace this line with your code")\n')
     assert answer["outputs"] == [] and answer["execution_count"] is None
     assert "execution" not in answer["metadata"]
     assert answer["metadata"]["nbgrader"]["solution"] is True
@@ -79,6 +80,52 @@ def test_stub_replaces_the_solution_at_its_indentation(tmp_path):
     assert [c["id"] for c in out["cells"]] == ["title", "answer-f", "cell-check_f", "why"]
     assert out["metadata"] == {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
                                "language_info": {"name": "python"}, "workbook": {"id": "01_demo"}}
+
+
+METHODS = """class Model:
+    def __init__(self, n):
+        ### BEGIN SOLUTION
+        self.n = n
+        ### END SOLUTION
+
+    def forward(self, x):
+        def inner(y):
+            return y
+        ### BEGIN SOLUTION
+        return inner(x) * self.n
+        ### END SOLUTION
+"""
+
+
+def test_a_stub_names_its_function_and_exercise(tmp_path):
+    """A later cell that calls an unwritten exercise says which exercise it waits for."""
+    sol, stu = _course(tmp_path, [nbformat.v4.new_markdown_cell("# 01 · Demo", id="title"),
+                                  nbformat.v4.new_markdown_cell("### Exercise 1 · `f` (2 points)", id="ex1"),
+                                  _answer(ANSWER), _check(CHECK),
+                                  nbformat.v4.new_markdown_cell("## 2. More\n\n### Exercise 2 · a model", id="ex2"),
+                                  _answer(METHODS, grade_id="model"), _check("Model(2)", grade_id="check_model")])
+    build.build(sol, stu)
+    cells = json.loads((stu / "01_demo.ipynb").read_text())["cells"]
+    stub_f, stub_model = "".join(cells[2]["source"]), "".join(cells[5]["source"])
+    assert 'raise NotImplementedError("f (Exercise 1) is not written yet: replace this line with your code")' in stub_f
+    assert ('        raise NotImplementedError("Model.__init__ (Exercise 2) is not written yet: '
+            'replace this line with your code")') in stub_model
+    assert 'raise NotImplementedError("Model.forward (Exercise 2) is not written yet' in stub_model
+    namespace: dict = {}
+    exec(stub_model, namespace)  # the stub is valid Python, and says what it waits for when called
+    with pytest.raises(NotImplementedError, match=r"Model.__init__ \(Exercise 2\)"):
+        namespace["Model"](2)
+
+
+def test_the_grader_gives_a_deleted_answer_the_stub_the_build_writes(tmp_path):
+    from utils.workbook.submission import load_pristine
+
+    sol, stu = _course(tmp_path, [nbformat.v4.new_markdown_cell("### Exercise 3 · `f`", id="ex3"),
+                                  _answer(ANSWER), _check(CHECK)])
+    build.build(sol, stu)
+    student = json.loads((stu / "01_demo.ipynb").read_text())
+    assert load_pristine(sol / "01_demo.ipynb").stubs[1] == "".join(student["cells"][1]["source"])
+    assert "f (Exercise 3) is not written yet" in load_pristine(sol / "01_demo.ipynb").stubs[1]
 
 
 def test_build_is_byte_identical_and_check_detects_staleness(tmp_path):

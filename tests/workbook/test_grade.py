@@ -186,7 +186,7 @@ def test_rebuild_takes_only_answer_sources_from_the_student(tmp_path):
     assert by_number[2].source == SETUP  # set-up from the pristine copy
     assert by_number[4].source == "def double(x):\n    return x + x" and by_number[4].origin == "grade_id"
     assert "BEGIN HIDDEN TESTS" in by_number[5].source  # the pristine check, hidden tests included
-    assert "raise NotImplementedError()" in by_number[7].source and by_number[7].origin == "stub"
+    assert "raise NotImplementedError(" in by_number[7].source and by_number[7].origin == "stub"
     assert by_number[8].run and all("extra" not in c.source for c in cells)
     assert any("`square`" in n for n in notes)
     assert STUB_SOURCE.startswith("# YOUR CODE HERE")

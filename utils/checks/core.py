@@ -126,7 +126,7 @@ class Check:
             result = fn(*args, **kwargs)
         except NotImplementedError:
             raise NotImplementedError(
-                f"{self.exercise} is not implemented yet: replace `raise NotImplementedError()` "
+                f"{self.exercise} is not implemented yet: replace the `raise NotImplementedError(...)` line "
                 f"in its cell with your code, run that cell, then run this check again."
             ) from None
         except CheckFailure:

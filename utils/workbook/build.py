@@ -3,7 +3,9 @@
 For each ``solutions/NN_name.ipynb`` the build writes ``notebooks/NN_name.ipynb`` with
 
 - every ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region of a code cell replaced by
-  ``# YOUR CODE HERE`` and ``raise NotImplementedError()`` at the same indentation
+  ``# YOUR CODE HERE`` and a ``raise NotImplementedError("...")`` at the same indentation
+  whose message names the function and its exercise (``"build_vocab (Exercise 1) is not
+  written yet: ..."``), so a later cell that needs it says which exercise it waits for
   (in a markdown cell: by ``YOUR ANSWER HERE``);
 - every ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` block removed;
 - outputs and execution counts cleared, cell ids and nbgrader metadata kept;
@@ -30,7 +32,9 @@ BEGIN_HIDDEN = re.compile(r"^\s*### BEGIN HIDDEN TESTS\s*$")
 END_HIDDEN = re.compile(r"^\s*### END HIDDEN TESTS\s*$")
 NOTEBOOK_ID = re.compile(r"^\d\d_[a-z0-9_]+$")
 
-CODE_STUB = ["# YOUR CODE HERE", "raise NotImplementedError()"]
+CODE_STUB = ["# YOUR CODE HERE", "raise NotImplementedError()"]  # the stub when nothing names the exercise
+DEFINITION = re.compile(r"^(\s*)(?:async\s+)?(def|class)\s+([A-Za-z_]\w*)")
+EXERCISE_HEADING = re.compile(r"^#+\s*Exercise\s+(\d+)\b", re.MULTILINE)
 MARKDOWN_STUB = ["YOUR ANSWER HERE"]
 KEPT_CELL_METADATA = ("nbgrader", "tags", "deletable", "editable", "jupyter")
 NBGRADER_KEYS = ("schema_version", "grade_id", "grade", "solution", "locked")
@@ -52,9 +56,46 @@ def _source_lines(cell) -> list[str]:
     return src.split("\n")
 
 
-def strip_solutions(lines: list[str], cell_type: str, where: str) -> tuple[list[str], bool]:
+def exercise_numbers(cells) -> dict[int, int]:
+    """{index of a code cell: the number k of the last "### Exercise k" heading above it}."""
+    numbers, current = {}, None
+    for index, cell in enumerate(cells):
+        if cell.get("cell_type") == "markdown":
+            found = EXERCISE_HEADING.findall("\n".join(_source_lines(cell)))
+            if found:
+                current = int(found[-1])
+        elif current is not None:
+            numbers[index] = current
+    return numbers
+
+
+def enclosing_name(lines: list[str], indent: str) -> str | None:
+    """The name of the function a region indented by `indent` belongs to: "rnn_step", or
+    "SentimentRNN.forward" for a method (None for a region outside any definition)."""
+    names, depth = [], len(indent)
+    for line in reversed(lines):
+        found = DEFINITION.match(line)
+        if found and len(found.group(1)) < depth:
+            names.append(found.group(3))
+            depth = len(found.group(1))
+            if depth == 0:
+                break
+    return ".".join(reversed(names)) or None
+
+
+def code_stub(name: str | None, exercise: int | None) -> list[str]:
+    """The two stub lines; the error message says what is missing and where to write it."""
+    if name is None and exercise is None:
+        return list(CODE_STUB)
+    what = f"{name} (Exercise {exercise})" if name and exercise else (name or f"Exercise {exercise}")
+    return ["# YOUR CODE HERE", f'raise NotImplementedError("{what} is not written yet: replace this line with your code")']
+
+
+def strip_solutions(lines: list[str], cell_type: str, where: str,
+                    exercise: int | None = None) -> tuple[list[str], bool]:
     """Replace solution regions by the stub; drop hidden-test blocks.
 
+    exercise: the number of the exercise the cell belongs to, named in a code stub's message.
     Returns the new lines and whether the cell had a solution region.
     """
     out: list[str] = []
@@ -77,7 +118,7 @@ def strip_solutions(lines: list[str], cell_type: str, where: str) -> tuple[list[
         if begin:
             in_solution = had_solution = True
             indent = begin.group(1)
-            stub = CODE_STUB if cell_type == "code" else MARKDOWN_STUB
+            stub = code_stub(enclosing_name(out, indent), exercise) if cell_type == "code" else MARKDOWN_STUB
             out.extend(indent + s for s in stub)
         elif BEGIN_HIDDEN.match(line):
             in_hidden = True
@@ -115,6 +156,7 @@ def student_notebook(solution: dict, nb_id: str) -> dict:
     seen_ids: set = set()
     seen_cells: set = set()
     cells = []
+    exercises = exercise_numbers(nb["cells"])
     for index, cell in enumerate(nb["cells"]):
         where = f"{nb_id}, cell {index}"
         if not cell.get("id"):
@@ -123,7 +165,7 @@ def student_notebook(solution: dict, nb_id: str) -> dict:
         if cell["id"] in seen_cells:
             raise BuildError(f"{where}: the cell id is used twice")
         seen_cells.add(cell["id"])
-        lines, had_solution = strip_solutions(_source_lines(cell), cell["cell_type"], where)
+        lines, had_solution = strip_solutions(_source_lines(cell), cell["cell_type"], where, exercises.get(index))
         _validate_nbgrader(cell, where, had_solution, seen_ids)
         new = {
             "cell_type": cell["cell_type"],

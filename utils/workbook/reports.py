@@ -25,7 +25,7 @@ ADVICE = {
               "expected and what your code gave, often with a likely cause. Fix the function, run its cell, "
               "then run the check cell again until it prints a line starting with ✓.",
     "not-attempted": "**not attempted**: the exercise still raises `NotImplementedError`. Replace "
-                     "`# YOUR CODE HERE` and `raise NotImplementedError()` in its cell with your code.",
+                     "`# YOUR CODE HERE` and the `raise NotImplementedError(...)` line in its cell with your code.",
     "error": "**error**: the check crashed before it could judge the answer (the message names the exception). "
              "Often a name your function needs is not defined in the exercise cell itself, or the function "
              "crashed in a way the check did not expect: run the exercise cell and the check cell in a fresh "

@@ -127,6 +127,7 @@ def load_pristine(path: Path) -> Pristine:
     nb_id = Path(path).stem
     stubs, checks = {}, []
     title = nb_id
+    exercises = build.exercise_numbers(nb["cells"])
     for index, cell in enumerate(nb["cells"]):
         meta = nbgrader_meta(cell)
         src = source_text(cell)
@@ -136,7 +137,8 @@ def load_pristine(path: Path) -> Pristine:
                     title = line[2:].strip().strip("*").strip() or nb_id
                     break
         if meta.get("solution") and cell.get("cell_type") == "code":
-            lines, had = build.strip_solutions(src.split("\n"), "code", f"{nb_id}, cell {index}")
+            lines, had = build.strip_solutions(src.split("\n"), "code", f"{nb_id}, cell {index}",
+                                               exercises.get(index))
             stubs[index] = "\n".join(lines) if had else STUB_SOURCE
         if meta.get("grade"):
             checks.append((str(meta.get("grade_id", f"cell-{index + 1}")), float(meta.get("points", 0) or 0)))
