@@ -101,7 +101,45 @@ def test_bias_split_is_accepted():
         with torch.no_grad():
             lstm.bias_ih_l0.copy_(torch.from_numpy(b / 2))
             lstm.bias_hh_l0.copy_(torch.from_numpy(b / 2))
+        return lstm
     check_load_into_lstm(load_split)
+
+
+def test_load_alternatives_are_accepted():
+    def load_data(lstm, W_xh, W_hh, b):          # through .data, without torch.no_grad()
+        lstm.weight_ih_l0.data = torch.tensor(W_xh)
+        lstm.weight_hh_l0.data = torch.tensor(W_hh)
+        lstm.bias_ih_l0.data = torch.zeros(len(b), dtype=torch.float64)
+        lstm.bias_hh_l0.data = torch.tensor(b)
+        return lstm
+
+    def load_state_dict(lstm, W_xh, W_hh, b):
+        lstm.load_state_dict({"weight_ih_l0": torch.from_numpy(W_xh), "weight_hh_l0": torch.from_numpy(W_hh),
+                              "bias_ih_l0": torch.from_numpy(b), "bias_hh_l0": torch.zeros(len(b))})
+        return lstm
+    check_load_into_lstm(load_data)
+    check_load_into_lstm(load_state_dict)
+
+
+def test_init_forget_bias_alternatives_are_accepted():
+    def by_name(lstm, value):                    # loop over named_parameters, fill_ on a slice
+        H = lstm.hidden_size
+        with torch.no_grad():
+            for name, p in lstm.named_parameters():
+                if name.startswith("bias_ih"):
+                    p[H:2 * H].fill_(value)
+                elif name.startswith("bias_hh"):
+                    p[H:2 * H].zero_()
+        return lstm
+
+    def split_half(lstm, value):                 # half in each bias: the sum is still the value
+        H = lstm.hidden_size
+        for k in range(lstm.num_layers):
+            getattr(lstm, f"bias_ih_l{k}").data[H:2 * H] = value / 2
+            getattr(lstm, f"bias_hh_l{k}").data[H:2 * H] = value / 2
+        return lstm
+    check_init_forget_bias(by_name)
+    check_init_forget_bias(split_half)
 
 
 def _fails(check, fn, *fragments):
@@ -117,19 +155,54 @@ def _fails(check, fn, *fragments):
 # ------------------------------------------------------------------- lstm_step
 
 def _step(order=(0, 1, 2, 3), g_act=np.tanh, h_of=lambda o, c_prev, c_next: o * np.tanh(c_next),
-          bias=True, W_hh_blocks_T=False, swap=False, c_of=lambda f, c_prev, i, g: f * c_prev + i * g):
+          bias=True, W_hh_blocks_T=False, swap=False, c_of=lambda f, c_prev, i, g: f * c_prev + i * g,
+          bias_twice=False, interleaved=False, o_act=sigmoid, i_act=sigmoid, f_act=sigmoid, swap_return=False):
     def step(x, h_prev, c_prev, W_xh, W_hh, b):
         H = h_prev.shape[1]
         if swap and W_xh.shape == W_hh.shape:
             W_xh, W_hh = W_hh, W_xh
         rec = (np.concatenate([h_prev @ W_hh[k * H:(k + 1) * H] for k in range(4)], axis=1)
                if W_hh_blocks_T else h_prev @ W_hh.T)
-        z = x @ W_xh.T + rec + (b if bias else 0)
-        zi, zf, zg, zo = (z[:, k * H:(k + 1) * H] for k in order)
-        i, f, g, o = sigmoid(zi), sigmoid(zf), g_act(zg), sigmoid(zo)
+        if bias_twice:
+            z = (x @ W_xh.T + b) + (rec + b)
+        else:
+            z = x @ W_xh.T + rec + (b if bias else 0)
+        if interleaved:
+            zr = z.reshape(len(x), H, 4)
+            zi, zf, zg, zo = zr[:, :, 0], zr[:, :, 1], zr[:, :, 2], zr[:, :, 3]
+        else:
+            zi, zf, zg, zo = (z[:, k * H:(k + 1) * H] for k in order)
+        i, f, g, o = i_act(zi), f_act(zf), g_act(zg), o_act(zo)
         c_next = c_of(f, c_prev, i, g)
-        return h_of(o, c_prev, c_next), c_next
+        h_next = h_of(o, c_prev, c_next)
+        return (c_next, h_next) if swap_return else (h_next, c_next)
     return step
+
+
+def test_step_returns_c_then_h():
+    msg = _fails(check_lstm_step, _step(swap_return=True), "the two states come back in the wrong order",
+                 "return the pair as (h_next, c_next)")
+    assert "differs" not in msg
+
+
+def test_step_bias_added_twice():
+    _fails(check_lstm_step, _step(bias_twice=True), "the bias b is added twice", "one bias")
+
+
+def test_step_gates_cut_interleaved():
+    _fails(check_lstm_step, _step(interleaved=True), "interleaved columns", "z.reshape(batch, hidden_dim, 4)",
+           "contiguous block")
+
+
+def test_step_tanh_on_output_gate():
+    msg = _fails(check_lstm_step, _step(o_act=np.tanh), "h_next differs", "the output gate uses tanh",
+                 "o = sigmoid(z_o)")
+    assert "c_next differs" not in msg
+
+
+def test_step_tanh_on_input_and_forget_gates():
+    _fails(check_lstm_step, _step(i_act=np.tanh), "the input gate uses tanh")
+    _fails(check_lstm_step, _step(f_act=np.tanh), "the forget gate uses tanh")
 
 
 def test_step_order_ifog():
@@ -256,6 +329,7 @@ def _load(ih=lambda W_xh, W_hh: W_xh, hh=lambda W_xh, W_hh: W_hh, bias_ih=lambda
             lstm.bias_ih_l0.copy_(torch.from_numpy(np.ascontiguousarray(bias_ih(b))))
             if not keep_hh:
                 lstm.bias_hh_l0.copy_(torch.from_numpy(bias_hh(b)))
+        return lstm
     return load
 
 
@@ -317,6 +391,21 @@ def test_load_bias_through_float32_names_the_dtype():
     _fails(check_load_into_lstm, load, "is not b but b rounded to float32 precision", "torch.from_numpy(b)")
 
 
+def test_load_forgets_return():
+    """A miss of the first edition: the check passed, and the notebook then failed two cells later with
+    TypeError: 'NoneType' object is not callable."""
+    def load(lstm, W_xh, W_hh, b):
+        load_into_lstm(lstm, W_xh, W_hh, b)
+    _fails(check_load_into_lstm, load, "load_into_lstm returned None", "must return lstm", "`return lstm`")
+
+
+def test_load_returns_the_weights():
+    def load(lstm, W_xh, W_hh, b):
+        load_into_lstm(lstm, W_xh, W_hh, b)
+        return W_xh, W_hh, b
+    _fails(check_load_into_lstm, load, "load_into_lstm returned a tuple", "must return lstm")
+
+
 def test_load_does_nothing():
     _fails(check_load_into_lstm, lambda *a: None, "does not hold W_xh: it still holds torch's random initial values")
 
@@ -330,13 +419,22 @@ def _bw(mode):
         i, f, g, o = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H]), np.tanh(z[:, 2 * H:3 * H]), sigmoid(z[:, 3 * H:])
         c_next = f * c_prev + i * g
         tc = np.tanh(c_next)
-        dc = dc_next if mode == "no dh path" else dc_next + dh_next * o * (1 - tc ** 2)
+        if mode == "no dh path":
+            dc = dc_next
+        elif mode == "1 - c**2":
+            dc = dc_next + dh_next * o * (1 - c_next ** 2)
+        elif mode == "nonsense":
+            dc = dc_next + dh_next * o * (1 - tc ** 2) * 2
+        else:
+            dc = dc_next + dh_next * o * (1 - tc ** 2)
         ds = (lambda s: 1 - s) if mode == "sigmoid'" else (lambda s: s * (1 - s))
-        blocks = [dc * g * ds(i), dc * c_prev * ds(f), dc * i * (1 - g ** 2), dh_next * tc * ds(o)]
+        dzg = {"g' at z": dc * i * (1 - z[:, 2 * H:3 * H] ** 2), "sigmoid' on g": dc * i * g * (1 - g)}.get(
+            mode, dc * i * (1 - g ** 2))
+        blocks = [dc * g * ds(i), dc * c_prev * ds(f), dzg, dh_next * tc * ds(o)]
         if mode == "ifog":
             blocks = [blocks[0], blocks[1], blocks[3], blocks[2]]
         dz = np.concatenate(blocks, axis=1)
-        dc_prev = dc if mode == "no f" else dc * f
+        dc_prev = {"no f": dc, "dc_next only": dc_next * f}.get(mode, dc * f)
         dW_hh = h_prev.T @ dz if mode == "dW_hh.T" else dz.T @ h_prev
         db = dz.mean(axis=0) if mode == "mean" else dz.sum(axis=0)
         return dz @ W_xh, dz @ W_hh, dc_prev, dz.T @ x, dW_hh, db
@@ -345,6 +443,33 @@ def _bw(mode):
 
 def test_backward_misses_dh_path():
     _fails(check_lstm_step_backward, _bw("no dh path"), "misses the path through h_next")
+
+
+def test_backward_tanh_derivative_at_c():
+    """The classic slip: tanh'(c_t) written as 1 - c_t**2; named precisely, not with the generic recipe."""
+    msg = _fails(check_lstm_step_backward, _bw("1 - c**2"), "dc_prev differs", "1 - c_next**2",
+                 "taken at u = c_t, through tanh(c_t)", "1 - tanh(c_next)**2")
+    assert "then di = dc * g" not in msg
+
+
+def test_backward_candidate_derivative_at_pre_activation():
+    _fails(check_lstm_step_backward, _bw("g' at z"), "dh_prev differs", "1 - z_g**2", "1 - g**2")
+
+
+def test_backward_candidate_with_sigmoid_derivative():
+    _fails(check_lstm_step_backward, _bw("sigmoid' on g"), "the candidate's derivative is the sigmoid's")
+
+
+def test_backward_dc_prev_from_dc_next_only():
+    """Its dc_prev equals that of 'no dh path'; its (right) dh_prev tells the two apart."""
+    msg = _fails(check_lstm_step_backward, _bw("dc_next only"), "dc_prev differs", "dc_prev is dc_next * f",
+                 "TOTAL gradient at c_next")
+    assert "misses the path through h_next" not in msg
+
+
+def test_backward_unknown_mistake_gets_a_pointer_not_the_recipe():
+    msg = _fails(check_lstm_step_backward, _bw("nonsense"), "dc_prev differs", "two parts")
+    assert "dz @ W_xh" not in msg and "dc * f" not in msg
 
 
 def test_backward_sigmoid_derivative():
@@ -394,6 +519,8 @@ def _fb(mode):
                 else:
                     ih[H:2 * H] = value
                     hh[H:2 * H] = 0.0
+        if mode != "no return":
+            return lstm
     return init
 
 
@@ -427,7 +554,24 @@ def test_forget_bias_replaces_parameter():
             setattr(lstm, f"bias_ih_l{k}", torch.nn.Parameter(new, requires_grad=False))
             with torch.no_grad():
                 getattr(lstm, f"bias_hh_l{k}")[H:2 * H] = 0.0
+        return lstm
     _fails(check_init_forget_bias, init, "no longer requires a gradient")
+
+
+def test_forget_bias_forgets_return():
+    """A miss of the first edition: the check passed, and the notebook's probe then crashed with
+    AttributeError: 'NoneType' object has no attribute 'weight_ih_l0'."""
+    _fails(check_init_forget_bias, _fb("no return"), "init_forget_bias returned None",
+           "must return lstm", "`return lstm`")
+
+
+def test_forget_bias_returns_a_new_module():
+    def init(lstm, value):
+        new = torch.nn.LSTM(lstm.input_size, lstm.hidden_size, num_layers=lstm.num_layers, dtype=torch.float64)
+        new.load_state_dict(lstm.state_dict())
+        _fb("right")(lstm, value)
+        return new
+    _fails(check_init_forget_bias, init, "returned another LSTM, not the one it was given")
 
 
 # ------------------------------------------------------------------- diagram

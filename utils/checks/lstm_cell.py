@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .core import Check
+from .core import Check, as_array
 from .rnn_cell import expect_parameters_intact, expect_weights_loaded
 
 __all__ = ["check_lstm_step", "check_lstm_forward", "check_load_into_lstm", "check_lstm_step_backward",
@@ -101,10 +101,19 @@ def _np_step(x, h_prev, c_prev, W_xh, W_hh, b, mode="right"):
         inp, rec = x @ W_hh.T, h_prev @ W_xh.T
     else:
         inp = x @ W_xh.T
-    z = inp + rec + (0.0 if mode == "no bias" else b)
-    order = _ORDERS.get(mode, _ORDERS["torch"])
-    zi, zf, zg, zo = (z[:, k * H:(k + 1) * H] for k in order)
+    z = inp + rec + {"no bias": 0.0, "bias twice": 2 * b}.get(mode, b)
+    if mode == "interleaved":  # z.reshape(batch, H, 4): gate k takes the columns k, k + 4, k + 8, ...
+        zi, zf, zg, zo = (z.reshape(len(z), H, 4)[:, :, k] for k in range(4))
+    else:
+        order = _ORDERS.get(mode, _ORDERS["torch"])
+        zi, zf, zg, zo = (z[:, k * H:(k + 1) * H] for k in order)
     i, f, o = _sigmoid(zi), _sigmoid(zf), _sigmoid(zo)
+    if mode == "tanh on o":
+        o = np.tanh(zo)
+    elif mode == "tanh on i":
+        i = np.tanh(zi)
+    elif mode == "tanh on f":
+        f = np.tanh(zf)
     g = {"sigmoid on g": _sigmoid(zg), "no tanh on g": zg}.get(mode, np.tanh(zg))
     if mode == "no input gate":
         c_next = f * c_prev + g
@@ -146,6 +155,19 @@ _STEP_MISTAKES = {
     "coupled gates": "c_next uses (1 - f) in place of the input gate: the LSTM has its own input gate, "
                      "c_next = f * c_prev + i * g.",
     "no bias": "the bias b is missing.",
+    "bias twice": "the bias b is added twice (once with the input term and once with the recurrent term): "
+                  "the step has one bias, z = x W_xh^T + h_prev W_hh^T + b. (torch's two biases, bias_ih and "
+                  "bias_hh, are two parts of that one b, not two copies of it.)",
+    "interleaved": "the four gates are cut as interleaved columns, as z.reshape(batch, hidden_dim, 4) does (the "
+                   "input gate then gets the columns 0, 4, 8, ...). Each gate is a contiguous block of hidden_dim "
+                   "columns: i is columns 0:H, f is H:2H, g is 2H:3H, o is 3H:4H (so z.reshape(batch, 4, "
+                   "hidden_dim) would put the gate index first).",
+    "tanh on o": "the output gate uses tanh; it is a gate, o = sigmoid(z_o), in (0, 1). Only the candidate g "
+                 "is a tanh.",
+    "tanh on i": "the input gate uses tanh; it is a gate, i = sigmoid(z_i), in (0, 1). Only the candidate g "
+                 "is a tanh.",
+    "tanh on f": "the forget gate uses tanh; it is a gate, f = sigmoid(z_f), in (0, 1). Only the candidate g "
+                 "is a tanh.",
     "block-transposed W_hh": "the blocks of W_hh are used without their transpose: the recurrent term is "
                              "h_prev @ W_hh.T, (batch, 4*hidden_dim), before it is cut into the four gates.",
     "block-transposed W_xh": "the blocks of W_xh are used without their transpose: the input term is "
@@ -201,6 +223,12 @@ def check_lstm_step(lstm_step):
         got = chk.call(lstm_step, *args, case=case, cause=_SHAPES_CAUSE)
         h_next, c_next = _pair(chk, got, case, ("h_next", "c_next"))
         h_ref, c_ref = _ref_step(*args)
+        h_arr, c_arr = as_array(h_next), as_array(c_next)
+        chk.expect(not (h_arr is not None and c_arr is not None and h_arr.shape == c_ref.shape == c_arr.shape
+                        and np.allclose(h_arr, c_ref) and np.allclose(c_arr, h_ref)), case=case,
+                   what="the two states come back in the wrong order: the first is c_next and the second h_next.",
+                   cause="return the pair as (h_next, c_next), the order of the docstring and of "
+                         "torch.nn.LSTMCell, which returns (h, c).")
         shape_cause = ("z = x @ W_xh.T + h_prev @ W_hh.T + b is (batch, 4*hidden_dim); cut it into four "
                        "(batch, hidden_dim) blocks, z[:, :H], z[:, H:2*H], z[:, 2*H:3*H], z[:, 3*H:].")
         # c_next first: h_next is computed from it, so a mistake in c_next is the root cause.
@@ -212,6 +240,19 @@ def check_lstm_step(lstm_step):
                          mistakes={**_step_mistakes(args, 0), **_float32_mistake(args, 0)}, shape_cause=shape_cause,
                          cause="h_next = o * tanh(c_next), with o = sigmoid of rows 3H:4H of z.")
     chk.done()
+
+
+def _expect_returns_module(chk, result, module, case, label="lstm"):
+    """The function must return the module it was given (the notebook writes `lstm = f(nn.LSTM(...), ...)`)."""
+    if result is module:
+        return
+    got = "None" if result is None else f"a {type(result).__name__}"
+    if isinstance(result, torch.nn.Module):
+        got = f"another {type(result).__name__}, not the one it was given"
+    chk.fail(case, f"{chk.exercise} returned {got}; the function must return {label}, the module it was given "
+                   f"and changed in place.",
+             f"end the function with `return {label}`: later cells call it as "
+             f"`{label} = {chk.exercise}(torch.nn.LSTM(...), ...)` and then use {label}.")
 
 
 # ---------------------------------------------------------------- lstm_forward
@@ -342,7 +383,7 @@ def check_load_into_lstm(load_into_lstm):
             torch.manual_seed(0)  # torch's own random initial weights, so a forgotten copy shows
             lstm = torch.nn.LSTM(I, H, batch_first=True, dtype=torch.float64)
         initial = {k: v.detach().numpy().copy() for k, v in lstm.named_parameters()}
-        chk.call(load_into_lstm, lstm, W_xh, W_hh, b, case=case,
+        returned = chk.call(load_into_lstm, lstm, W_xh, W_hh, b, case=case,
                  cause="copy into the existing parameters in place, inside `with torch.no_grad():`, "
                        "e.g. lstm.weight_ih_l0.copy_(torch.from_numpy(W_xh)). W_xh is already "
                        "(4*hidden_dim, input_dim), the shape of lstm.weight_ih_l0: copy it without transposing.")
@@ -382,6 +423,7 @@ def check_load_into_lstm(load_into_lstm):
                          cause=cause)
         chk.expect_close(c_n[0], c_ref, case=case, name="c_n (each sequence's cell state at its last valid step)",
                          cause=cause)
+        _expect_returns_module(chk, returned, lstm, case)
     chk.done()
 
 
@@ -414,6 +456,8 @@ def _np_step_backward(dh_next, dc_next, x, h_prev, c_prev, W_xh, W_hh, b, mode="
         dc = dc_next
     elif mode == "no tanh' in dc":
         dc = dc_next + dh_next * o
+    elif mode == "1 - c**2":  # tanh' taken at the wrong place: 1 - c_t**2 instead of 1 - tanh(c_t)**2
+        dc = dc_next + dh_next * o * (1 - c_next ** 2)
     elif mode == "dc from dh only":
         dc = dh_next * o * (1 - tc ** 2)
     else:
@@ -422,11 +466,16 @@ def _np_step_backward(dh_next, dc_next, x, h_prev, c_prev, W_xh, W_hh, b, mode="
     di, df, dg = dc * g, dc * c_prev, dc * i
     ds = (lambda s: 1 - s) if mode == "sigmoid' as 1 - s" else (lambda s: s * (1 - s))
     dzi, dzf, dzo = di * ds(i), df * ds(f), do * ds(o)
-    dzg = dg * (1 - g ** 2)
+    if mode == "tanh' of g at z":
+        dzg = dg * (1 - z[:, 2 * H:3 * H] ** 2)
+    elif mode == "sigmoid' on g":
+        dzg = dg * g * (1 - g)
+    else:
+        dzg = dg * (1 - g ** 2)
     blocks = {"i": dzi, "f": dzf, "g": dzg, "o": dzo}
     order = ["i", "f", "o", "g"] if mode == "ifog" else ["i", "f", "g", "o"]
     dz = np.concatenate([blocks[k] for k in order], axis=1)
-    dc_prev = dc if mode == "dc_prev without f" else dc * f
+    dc_prev = {"dc_prev without f": dc, "dc_prev from dc_next only": dc_next * f}.get(mode, dc * f)
     db = dz.mean(axis=0) if mode == "db mean" else dz.sum(axis=0)
     return dz @ W_xh, dz @ W_hh, dc_prev, dz.T @ x, dz.T @ h_prev, db
 
@@ -436,6 +485,13 @@ _BW_MISTAKES = {
                      "so dc = dc_next + dh_next * o * (1 - tanh(c_next)**2).",
     "no tanh' in dc": "the tanh derivative is missing on the path from h_next to c_next: "
                       "dc = dc_next + dh_next * o * (1 - tanh(c_next)**2).",
+    "1 - c**2": "the tanh derivative on the path from h_next to c_next is taken as 1 - c_next**2. "
+                "tanh'(u) = 1 - tanh(u)**2 is taken at u = c_t, through tanh(c_t): it is 1 - tanh(c_next)**2. "
+                "(The shortcut 1 - y**2 holds when y is the tanh's output, as for g = tanh(z_g), "
+                "but c_next is the tanh's input.)",
+    "tanh' of g at z": "the candidate's derivative is taken at its pre-activation, 1 - z_g**2; with g = tanh(z_g) "
+                       "it is 1 - g**2, written with the output g.",
+    "sigmoid' on g": "the candidate's derivative is the sigmoid's, g * (1 - g); g = tanh(z_g), so it is 1 - g**2.",
     "dc from dh only": "dc_next, the gradient arriving along the cell-state line, is missing: "
                        "dc = dc_next + dh_next * o * (1 - tanh(c_next)**2).",
     "do with c_prev": "the output gate's gradient uses tanh(c_prev); h_next = o * tanh(c_next), so "
@@ -444,16 +500,45 @@ _BW_MISTAKES = {
     "ifog": "the gate gradients are stacked in the order i, f, o, g (CS231n, char-rnn, fastbook); "
             "stack them as the gates are stacked in W_xh: i, f, g, o.",
     "dc_prev without f": "dc_prev misses the forget gate: c_next = f * c_prev + ..., so dc_prev = dc * f.",
+    "dc_prev from dc_next only": "dc_prev is dc_next * f: it leaves out the gradient that reaches c_next from "
+                                 "h_next. Multiply the TOTAL gradient at c_next (both paths, the one you used "
+                                 "for the gates) by f.",
     "db mean": "db is averaged over the batch; sum it: any averaging is already in dh_next and dc_next.",
 }
 
 
-def _bw_mistakes(args):
+# When no listed mistake matches: where to look, by the first output that is wrong (no formula handed over).
+_BW_CAUSES = {
+    "dc_prev": "c_prev reaches the loss only through c_next = f * c_prev + i * g. Check the total gradient at "
+               "c_next first: it has two parts, dc_next along the cell-state line and the part that comes "
+               "back from h_next = o * tanh(c_next).",
+    "dh_prev": "h_prev reaches the loss only through z (all four gates read it), so dh_prev is wrong when dz is: "
+               "check each gate's block of dz, (its gradient) times (its activation's derivative), in the "
+               "order i, f, g, o.",
+    "dx": "x reaches the loss only through z, like h_prev, but through W_xh: dx is (batch, 4H) times "
+          "(4H, input_dim).",
+    "dW_xh": "z is a linear layer of x: dW_xh sums, over the batch, the outer product of dz with x, "
+             "(4H, batch) times (batch, input_dim).",
+    "dW_hh": "z is a linear layer of h_prev: dW_hh sums, over the batch, the outer product of dz with h_prev.",
+    "db": "b is added to z on every row of the batch, so db is dz summed over the batch.",
+}
+
+
+def _same(a, b):
+    a = as_array(a)
+    return a is not None and a.shape == b.shape and np.allclose(a.astype(np.float64), b, atol=1e-8, rtol=1e-6)
+
+
+def _bw_mistakes(args, got):
+    """{description: wrong output} for each of the six outputs. A mistake that explains ALL of the learner's
+    outputs comes first: two slips can give the same dc_prev (missing the h_next path everywhere, or only in
+    dc_prev), and the other five outputs tell them apart."""
     per_output = [dict() for _ in range(6)]
-    for mode, description in _BW_MISTAKES.items():
-        wrong = _np_step_backward(*args, mode=mode)
+    wrongs = {d: _np_step_backward(*args, mode=mode) for mode, d in _BW_MISTAKES.items()}
+    whole = [d for d, w in wrongs.items() if all(_same(g, w_k) for g, w_k in zip(got, w))]
+    for description in whole + [d for d in wrongs if d not in whole]:
         for k in range(6):
-            per_output[k][description] = wrong[k]
+            per_output[k][description] = wrongs[description][k]
     right = _np_step_backward(*args)
     per_output[3]["dW_xh is transposed: it has W_xh's shape (4*hidden_dim, input_dim), so it is dz.T @ x."] = \
         right[3].T
@@ -493,7 +578,6 @@ def check_lstm_step_backward(lstm_step_backward):
     for case, args in _bw_cases().items():
         expected = _torch_step_grads(*args)
         expected = (expected[0], expected[1], expected[2], expected[3], expected[4], expected[5])
-        mistakes = _bw_mistakes(args)
         got = chk.call(lstm_step_backward, *args, case=case,
                        cause="dh_next, dc_next: (batch, hidden_dim); then the step's own inputs as lstm_step "
                              "takes them. Recompute the gates from them first.")
@@ -501,14 +585,12 @@ def check_lstm_step_backward(lstm_step_backward):
                    what=f"expected a tuple of 6 arrays ({', '.join(_BW_NAMES)}), got {type(got).__name__}"
                         + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else "") + ".",
                    cause=f"end the function with `return {', '.join(_BW_NAMES)}`.")
+        mistakes = _bw_mistakes(args, got)
         for k in (2, 1, 0, 3, 4, 5):  # dc_prev and dh_prev first: what the step before receives
             chk.expect_close(got[k], expected[k], case=case, name=_BW_NAMES[k], shape_meaning=_BW_SHAPES[k],
                              atol=1e-10, mistakes=mistakes[k],
                              shape_cause="every gradient has the shape of what it is the gradient of.",
-                             cause="dc = dc_next + dh_next * o * (1 - tanh(c_next)**2); then di = dc * g, "
-                                   "df = dc * c_prev, dg = dc * i, do = dh_next * tanh(c_next); through the "
-                                   "sigmoids (s * (1 - s)) and tanh (1 - g**2) to dz (batch, 4H) in the order "
-                                   "i, f, g, o; then dx = dz @ W_xh, dh_prev = dz @ W_hh, dc_prev = dc * f.")
+                             cause=_BW_CAUSES[_BW_NAMES[k]])
     chk.done()
 
 
@@ -530,7 +612,7 @@ def check_init_forget_bias(init_forget_bias):
             torch.manual_seed(seed)  # torch's random initial values: a forgotten bias_hh shows
             lstm = torch.nn.LSTM(I, H, num_layers=layers, batch_first=True, dtype=torch.float64)
         before = {k: v.detach().numpy().copy() for k, v in lstm.named_parameters()}
-        chk.call(init_forget_bias, lstm, value, case=case,
+        returned = chk.call(init_forget_bias, lstm, value, case=case,
                  cause="work on the existing parameters in place, inside `with torch.no_grad():`.")
         params = dict(lstm.named_parameters())
         chk.expect(set(params) == set(before), case=case,
@@ -590,4 +672,5 @@ def check_init_forget_bias(init_forget_bias):
             z = (params["bias_ih_l0"] + params["bias_hh_l0"])[H:2 * H]
         chk.expect(bool(np.allclose(torch.sigmoid(z).numpy(), 1 / (1 + np.exp(-value)))), case=case,
                    what="the forget gate at zero input is not sigmoid(value).")
+        _expect_returns_module(chk, returned, lstm, case)
     chk.done()
