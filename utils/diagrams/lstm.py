@@ -21,7 +21,7 @@ __all__ = ["draw_lstm_cell"]
 
 _Y_BUS, _Y_GATE, _Y_MIX, _Y_C = 1.2, 2.5, 3.6, 4.7   # heights: input line, gates, i*g, cell state
 _X_F, _X_I, _X_G, _X_O = 3.0, 4.4, 5.6, 7.0          # the four gates, in the picture's order f, i, g, o
-_X_MIX, _X_OUT = 5.0, 8.2                            # the i*g product and the output column
+_X_MIX, _X_OUT, _X_SPLIT, _X_END = 5.0, 8.2, 10.35, 11.15   # i*g, the output column, h_t's branch, the states out
 _R = 0.26                                            # radius of a point-wise operation
 
 
@@ -37,20 +37,20 @@ def draw_lstm_cell(*, labels: bool = True, title: str | None = None, ax=None):
     ax:     draw into these axes (diagram units) instead of a new figure.
     Returns the figure.
     """
-    width, height = 11.4, 6.2
+    width, height = 12.0, 5.6
     fig, ax = new_diagram(width, height, figsize=(9.5, 9.5 * height / width), title=title, ax=ax)
     # The cell: one box around everything computed inside one step.
-    ax.add_patch(FancyBboxPatch((1.6, 0.7), 7.6, 4.6, boxstyle="round,pad=0.02,rounding_size=0.3",
+    ax.add_patch(FancyBboxPatch((1.6, 0.7), 8.4, 4.6, boxstyle="round,pad=0.02,rounding_size=0.3",
                                 facecolor="#f7f7f7", edgecolor=COLORS["muted"], lw=1.5, zorder=0))
 
     # --- the cell-state line (top): c_{t-1} -> x f -> + -> c_t
     node(ax, (0.75, _Y_C), r=0.42, text="$c_{t-1}$", color="cell", fontsize=10)
-    node(ax, (10.55, _Y_C), r=0.42, text="$c_t$", color="cell", fontsize=10)
+    node(ax, (_X_END, _Y_C), r=0.42, text="$c_t$", color="cell", fontsize=10)
     node(ax, (_X_F, _Y_C), r=_R, text="×", color="gate", fontsize=12)
     node(ax, (_X_MIX, _Y_C), r=_R, text="+", color="gate", fontsize=12)
     arrow(ax, (1.17, _Y_C), (_X_F - _R, _Y_C), color=COLORS["cell"], lw=3)
     arrow(ax, (_X_F + _R, _Y_C), (_X_MIX - _R, _Y_C), color=COLORS["cell"], lw=3)
-    arrow(ax, (_X_MIX + _R, _Y_C), (10.13, _Y_C), color=COLORS["cell"], lw=3)
+    arrow(ax, (_X_MIX + _R, _Y_C), (_X_END - 0.42, _Y_C), color=COLORS["cell"], lw=3)
 
     # --- the input line (bottom): h_{t-1} from the left, x_t from below, read by all four gates
     node(ax, (0.75, _Y_BUS), r=0.42, text="$h_{t-1}$", color="hidden", fontsize=10)
@@ -76,26 +76,32 @@ def draw_lstm_cell(*, labels: bool = True, title: str | None = None, ax=None):
     arrow(ax, (_X_G, _Y_GATE + 0.3), (_X_MIX + 0.2, _Y_MIX - 0.18))
     arrow(ax, (_X_MIX, _Y_MIX + _R), (_X_MIX, _Y_C - _R))
 
-    # --- the output: c_t -> tanh -> × o_t -> h_t
+    # --- the output: c_t -> tanh -> x o_t -> h_t. A dot marks where c_t branches off to the tanh.
+    ax.plot([_X_OUT], [_Y_C], "o", color=COLORS["line"], ms=4, zorder=3)
     _line(ax, [(_X_OUT, _Y_C), (_X_OUT, _Y_MIX + 0.25)])
     box(ax, (_X_OUT, _Y_MIX), 0.8, 0.45, text="tanh", color="gate", fontsize=9)
     node(ax, (_X_OUT, _Y_GATE), r=_R, text="×", color="gate", fontsize=12)
     arrow(ax, (_X_OUT, _Y_MIX - 0.23), (_X_OUT, _Y_GATE + _R))
     arrow(ax, (_X_O + 0.4, _Y_GATE), (_X_OUT - _R, _Y_GATE))
-    _line(ax, [(_X_OUT, _Y_GATE - _R), (_X_OUT, _Y_BUS - 0.35), (9.6, _Y_BUS - 0.35), (9.6, _Y_BUS)])
-    node(ax, (10.55, _Y_BUS), r=0.42, text="$h_t$", color="hidden", fontsize=10)
-    arrow(ax, (9.6, _Y_BUS), (10.13, _Y_BUS))
-    arrow(ax, (9.6, _Y_BUS), (9.6, 5.85))
-    ax.text(9.7, 5.7, "$h_t$ out (to $y_t$)", ha="left", va="center", fontsize=9)
+    # h_t leaves the x downwards and runs right, below everything else, to the h_t node; a second
+    # branch goes down and out (to the output layer). Neither crosses another line.
+    _line(ax, [(_X_OUT, _Y_GATE - _R), (_X_OUT, _Y_BUS)])
+    node(ax, (_X_END, _Y_BUS), r=0.42, text="$h_t$", color="hidden", fontsize=10)
+    arrow(ax, (_X_OUT, _Y_BUS), (_X_END - 0.42, _Y_BUS))
+    ax.plot([_X_SPLIT], [_Y_BUS], "o", color=COLORS["line"], ms=4, zorder=3)
+    arrow(ax, (_X_SPLIT, _Y_BUS), (_X_SPLIT, 0.3))
+    ax.text(_X_SPLIT + 0.12, 0.3, "$h_t$ out (to $y_t$)", ha="left", va="center", fontsize=9)
 
     if labels:
-        ax.text(6.8, _Y_C + 0.18, "cell state: only × and + touch it", ha="center", va="bottom", fontsize=9,
+        ax.text(7.0, _Y_C + 0.18, "cell state: only × and + touch it", ha="center", va="bottom", fontsize=9,
                 color="#8c4a00")
         ax.text(1.75, _Y_BUS + 0.1, r"$[h_{t-1}, x_t]$", ha="left", va="bottom", fontsize=9)
-        ax.text(_X_OUT + 0.5, _Y_MIX, r"$h_t = o_t \odot \tanh(c_t)$", ha="left", va="center", fontsize=9)
-        ax.text(_X_F - 0.35, (_Y_GATE + _Y_C) / 2 + 0.1, r"$f_t \odot c_{t-1}$", ha="right", va="center",
-                fontsize=9)
+        # each product is named on the line that carries it
+        ax.text((_X_F + _X_MIX) / 2, _Y_C + 0.18, r"$f_t \odot c_{t-1}$", ha="center", va="bottom", fontsize=9)
         ax.text(_X_MIX + 0.35, (_Y_MIX + _Y_C) / 2, r"$i_t \odot g_t$", ha="left", va="center", fontsize=9)
+        ax.text(_X_OUT + 0.12, (_Y_MIX + _Y_GATE) / 2, r"$\tanh(c_t)$", ha="left", va="center", fontsize=9)
+        ax.text(_X_OUT + 0.12, (_Y_GATE - _R + _Y_BUS) / 2, r"$h_t = o_t \odot \tanh(c_t)$", ha="left",
+                va="center", fontsize=9)
     return fig
 
 
