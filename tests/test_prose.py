@@ -4,8 +4,9 @@ Two rules of COURSE.md's conventions, checked on every solution notebook:
 
 - **Hints guide; they do not dictate.** The hint ladder after an exercise (a nudge, the
   key equation, the shapes) never shows the line of code the exercise asks for: the
-  hints and the solution share no run of 24 or more characters once whitespace and
-  backticks are removed (comments in the solution do not count).
+  markdown after an answer cell (up to the next code cell that is not its check) and the
+  solution share no run of 24 or more characters once whitespace, backticks and
+  asterisks are removed (comments in the solution do not count).
 - **Prose and printed numbers stay in step.** Every decimal number in a markdown cell
   is printed by a code cell of the notebook (in its stored outputs) at the same
   precision, or stands in a code cell's source (a setting such as a learning rate),
@@ -63,8 +64,8 @@ def solution_regions(source: str) -> str:
 
 
 def squash(text: str) -> str:
-    """Text with all whitespace and backticks removed, for comparing code with hints."""
-    return re.sub(r"[\s`]+", "", text)
+    """Text with all whitespace, backticks and asterisks removed, for comparing code with hints."""
+    return re.sub(r"[\s`*]+", "", text)
 
 
 def longest_common_substring(a: str, b: str) -> str:
@@ -84,19 +85,24 @@ def longest_common_substring(a: str, b: str) -> str:
 
 
 def exercises_with_hints(cells) -> list[tuple[str, str, str]]:
-    """(exercise name, its solution code, its hint text) for every answer cell.
+    """(exercise name, its solution code, the text after it) for every answer cell.
 
-    The hints of an exercise are the markdown cells holding `<details>` that follow its
-    answer cell, up to the next answer cell.
+    The text after an exercise is every markdown cell between its answer cell and the next
+    code cell that is not a check (its hint ladder, and any prose before the next code).
     """
     out = []
-    answers = [i for i, c in enumerate(cells) if c.get("metadata", {}).get("nbgrader", {}).get("solution")]
-    for k, i in enumerate(answers):
-        stop = answers[k + 1] if k + 1 < len(answers) else len(cells)
-        hints = "\n".join(_src(c) for c in cells[i + 1:stop]
-                          if c["cell_type"] == "markdown" and "<details>" in _src(c))
-        name = cells[i]["metadata"]["nbgrader"].get("grade_id", f"cell {i}")
-        out.append((name, solution_regions(_src(cells[i])), hints))
+    for i, cell in enumerate(cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell["cell_type"] != "code" or not meta.get("solution"):
+            continue
+        after = []
+        for later in cells[i + 1:]:
+            later_meta = later.get("metadata", {}).get("nbgrader", {})
+            if later["cell_type"] == "code" and not (later_meta.get("grade") and not later_meta.get("solution")):
+                break
+            if later["cell_type"] == "markdown":
+                after.append(_src(later))
+        out.append((meta.get("grade_id", f"cell {i}"), solution_regions(_src(cell)), "\n".join(after)))
     return out
 
 
