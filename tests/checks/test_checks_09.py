@@ -592,3 +592,34 @@ def test_load_wrong_shape_parameter_is_reported():
         lstm.weight_hh_l0.data = torch.from_numpy(np.ascontiguousarray(W_hh.T))
     msg = _fails(check_load_into_lstm, load)
     assert "Likely cause" in msg
+
+
+# --------------------------------------------------- correct alternatives pass
+
+def test_step_with_reshape_to_gate_first_is_accepted():
+    """z.reshape(batch, 4, H) puts the gate index first: a correct way to cut the four blocks."""
+    def step(x, h_prev, c_prev, W_xh, W_hh, b):
+        H = h_prev.shape[1]
+        zi, zf, zg, zo = (x @ W_xh.T + h_prev @ W_hh.T + b).reshape(len(x), 4, H).transpose(1, 0, 2)
+        c_next = sigmoid(zf) * c_prev + sigmoid(zi) * np.tanh(zg)
+        return sigmoid(zo) * np.tanh(c_next), c_next
+    check_lstm_step(step)
+
+
+def test_backward_gate_by_gate_is_accepted():
+    """Each gate's weights handled as their own block, the gradients stacked at the end."""
+    def backward(dh_next, dc_next, x, h_prev, c_prev, W_xh, W_hh, b):
+        H = h_prev.shape[1]
+        blocks = [slice(k * H, (k + 1) * H) for k in range(4)]
+        z = [x @ W_xh[s].T + h_prev @ W_hh[s].T + b[s] for s in blocks]
+        i, f, g, o = sigmoid(z[0]), sigmoid(z[1]), np.tanh(z[2]), sigmoid(z[3])
+        tanh_c = np.tanh(f * c_prev + i * g)
+        dc = dc_next + dh_next * o * (1 - tanh_c ** 2)
+        dzs = [dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g ** 2), dh_next * tanh_c * o * (1 - o)]
+        dx = sum(d @ W_xh[s] for d, s in zip(dzs, blocks))
+        dh_prev = sum(d @ W_hh[s] for d, s in zip(dzs, blocks))
+        dW_xh = np.vstack([d.T @ x for d in dzs])
+        dW_hh = np.vstack([d.T @ h_prev for d in dzs])
+        db = np.concatenate([d.sum(axis=0) for d in dzs])
+        return dx, dh_prev, dc * f, dW_xh, dW_hh, db
+    check_lstm_step_backward(backward)
