@@ -161,9 +161,31 @@ def step_swapped_state(model, words, state):
     return logits, (c, h)
 
 
+def step_log_softmax(model, words, state):  # another correct answer: log-probabilities (the rule of 11 and 12)
+    logits, state = decoder_step(model, words, state)
+    return torch.log_softmax(logits, -1), state
+
+
+def step_seq2seq_style(embed, lstm, out_layer, y_prev, state):  # notebook 11's interface
+    out, state = lstm(embed(y_prev).unsqueeze(1), state)
+    return out_layer(out[:, 0]), state
+
+
 def test_decoder_step_solution_passes(capsys):
     check_decoder_step(decoder_step)
-    assert capsys.readouterr().out.startswith("✓ decoder_step: 4/4 cases match")
+    check_decoder_step(step_log_softmax)
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2 and all(line.startswith("✓ decoder_step: 4/4 cases match") for line in out)
+
+
+def test_decoder_step_of_notebook_11_is_recognised():
+    with pytest.raises(AssertionError, match=r"notebook 11's decoder step(.|\n)*check_seq2seq_decoder_step"):
+        check_decoder_step(step_seq2seq_style)
+
+    def lambda_style(embed, lstm, layer, words, state):   # other names, five arguments
+        return step_seq2seq_style(embed, lstm, layer, words, state)
+    with pytest.raises(AssertionError, match="decoder_step\\(model, words, state\\)"):
+        check_decoder_step(lambda_style)
 
 
 def test_decoder_step_stub_not_implemented():
@@ -252,6 +274,27 @@ def loss_no_eos(model, images, captions):
     return (per_token * mask).sum() / mask.sum()
 
 
+def loss_d2l_mean(model, images, captions):  # d2l's older MaskedSoftmaxCELoss: zeroed, then .mean()
+    inputs, targets = captions[:, :-1], captions[:, 1:]
+    logits = _run(model, inputs, model.encoder(images))
+    per_token = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
+    return (per_token * (targets != PAD)).mean()
+
+
+def loss_mask_from_inputs(model, images, captions):
+    inputs, targets = captions[:, :-1], captions[:, 1:]
+    logits = _run(model, inputs, model.encoder(images))
+    per_token = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
+    mask = (inputs != PAD).to(per_token.dtype)
+    return (per_token * mask).sum() / mask.sum()
+
+
+def loss_not_flattened(model, images, captions):
+    inputs, targets = captions[:, :-1], captions[:, 1:]
+    logits = _run(model, inputs, model.encoder(images))
+    return F.cross_entropy(logits, targets, ignore_index=PAD)
+
+
 def loss_detached(model, images, captions):
     with torch.no_grad():
         return caption_loss(model, images, captions)
@@ -277,6 +320,9 @@ def test_caption_loss_stub_not_implemented():
     (loss_per_caption, "averaged per caption first"),
     (loss_no_eos, "<eos> is left out"),
     (loss_detached, "through autograd"),
+    (loss_d2l_mean, "d2l's older MaskedSoftmaxCELoss"),
+    (loss_mask_from_inputs, "mask was built from the inputs"),
+    (loss_not_flattened, "flatten the batch and time axes"),
 ])
 def test_caption_loss_wrong_named(wrong, words):
     with pytest.raises(AssertionError, match=words):
@@ -355,16 +401,29 @@ def test_sample_next_wrong_named(wrong, words):
 # --- generate ---------------------------------------------------------------------------
 
 def _generate(model, images, max_len, temperature=0.0, generator=None, *, stop=True, bos_out=False,
-              zero_state=False, feed_back=True, keep_eos=True, pad_after=True, sampler=sample_next):
+              zero_state=False, feed_back=True, keep_eos=True, pad_after=True, sampler=sample_next,
+              stop_any=False, eos_to_pad=False, update_state=True, only_unfinished=False, pass_temperature=True,
+              pass_generator=True):
     state = model.encoder(images)
     if zero_state:
         state = tuple(torch.zeros_like(s) for s in state)
     words = torch.full((len(images),), BOS, dtype=torch.long)
     done = torch.zeros(len(images), dtype=torch.bool)
     out = [words] if bos_out else []
+    first = state
+    T = temperature if pass_temperature else 0.0
+    g = generator if pass_generator else None
     for _ in range(max_len):
-        logits, state = decoder_step(model, words, state)
-        nxt = sampler(logits, temperature, generator)
+        logits, new_state = decoder_step(model, words, state)
+        state = new_state if update_state else first
+        if only_unfinished:
+            nxt = torch.full((len(images),), PAD, dtype=torch.long)
+            if bool((~done).any()):
+                nxt[~done] = sampler(logits[~done], T, g)
+        else:
+            nxt = sampler(logits, T, g)
+        if eos_to_pad:
+            done = done | (nxt == EOS)
         if pad_after:
             nxt = torch.where(done, torch.full_like(nxt, PAD), nxt)
         if not keep_eos:
@@ -374,6 +433,8 @@ def _generate(model, images, max_len, temperature=0.0, generator=None, *, stop=T
             words = nxt
         done = done | (nxt == EOS)
         if stop and bool(done.all()):
+            break
+        if stop_any and bool(done.any()):
             break
     return torch.stack(out, dim=1)
 
@@ -407,9 +468,95 @@ def gen_multiply(model, images, max_len, temperature=0.0, generator=None):
     return _generate(model, images, max_len, temperature, generator, sampler=sample_multiply)
 
 
+def gen_only_unfinished(model, images, max_len, temperature=0.0, generator=None):  # correct: draws fewer numbers
+    with torch.no_grad():
+        return _generate(model, images, max_len, temperature, generator, only_unfinished=True)
+
+
+def gen_ignores_temperature(model, images, max_len, temperature=0.0, generator=None):  # sample_next(logits, 0.0)
+    return _generate(model, images, max_len, temperature, generator, pass_temperature=False)
+
+
+def gen_argmax(model, images, max_len, temperature=0.0, generator=None):  # its own argmax, no sample_next
+    return _generate(model, images, max_len, temperature, generator, sampler=lambda z, t, g: z.argmax(-1))
+
+
+def gen_no_generator(model, images, max_len, temperature=0.0, generator=None):
+    return _generate(model, images, max_len, temperature, generator, pass_generator=False)
+
+
+def gen_no_generator_unfinished(model, images, max_len, temperature=0.0, generator=None):
+    return _generate(model, images, max_len, temperature, generator, pass_generator=False, only_unfinished=True)
+
+
+def gen_temperature_one(model, images, max_len, temperature=0.0, generator=None):  # sample_next(logits, 1.0, g)
+    return _generate(model, images, max_len, temperature, generator,
+                     sampler=lambda z, t, g: sample_next(z, min(t, 1.0), g))
+
+
+def gen_divides_twice(model, images, max_len, temperature=0.0, generator=None):
+    return _generate(model, images, max_len, temperature, generator,
+                     sampler=lambda z, t, g: sample_next(z / t if t else z, t, g))
+
+
+def gen_no_pad_after_eos(model, images, max_len, temperature=0.0, generator=None):
+    return _generate(model, images, max_len, temperature, generator, pad_after=False)
+
+
+def gen_eos_becomes_pad(model, images, max_len, temperature=0.0, generator=None):
+    return _generate(model, images, max_len, temperature, generator, eos_to_pad=True)
+
+
+def gen_stops_when_any_ends(model, images, max_len, temperature=0.0, generator=None):
+    return _generate(model, images, max_len, temperature, generator, stop_any=True)
+
+
+def gen_state_not_updated(model, images, max_len, temperature=0.0, generator=None):
+    return _generate(model, images, max_len, temperature, generator, update_state=False)
+
+
+def sample_inverse_cdf(logits, temperature, generator=None):  # a correct sample_next that draws differently
+    if temperature == 0:
+        return logits.argmax(dim=-1)
+    cdf = torch.softmax(logits / temperature, dim=-1).cumsum(-1)
+    u = torch.rand(len(logits), 1, generator=generator, dtype=cdf.dtype)
+    return (u > cdf).sum(-1).clamp(max=logits.shape[-1] - 1)
+
+
 def test_generate_solution_passes(capsys):
-    check_generate(generate)
-    assert capsys.readouterr().out.startswith("✓ generate: 4/4 cases match")
+    check_generate(generate, sample_next)
+    check_generate(generate)                      # no sample_next given: the reference draws with torch.multinomial
+    check_generate(gen_only_unfinished, sample_next)
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 3 and all(line.startswith("✓ generate: 6/6 cases match") for line in out), out
+    assert "your sample_next" in out[0] and "torch.multinomial" in out[1]
+
+
+def test_generate_is_compared_with_the_learners_own_sample_next():
+    """A correct generate built on another correct sampler passes when that sampler is given to the check."""
+    def gen_inverse_cdf(model, images, max_len, temperature=0.0, generator=None):
+        return _generate(model, images, max_len, temperature, generator, sampler=sample_inverse_cdf)
+    check_generate(gen_inverse_cdf, sample_inverse_cdf)
+    with pytest.raises(AssertionError, match="temperature 1"):
+        check_generate(gen_inverse_cdf)           # against torch.multinomial its draws differ
+
+
+def test_generate_sampling_cases_tell_the_mistakes_apart():
+    """At temperature 1 the greedy and unseeded captions differ from the right ones; at 2 also those sampled at
+    temperature 1 and those whose logits were divided twice (at temperature 1 both are right)."""
+    from utils.checks.captioning import GENERATOR_SEED, _generate_model
+    model, images = _generate_model()
+    for T in (1.0, 2.0):
+        outs = {}
+        for name, fn in [("right", generate), ("greedy", gen_ignores_temperature), ("unseeded", gen_no_generator)] + (
+                [("at 1", gen_temperature_one), ("twice", gen_divides_twice)] if T > 1 else []):
+            with torch.random.fork_rng(), torch.no_grad():
+                torch.manual_seed(99)
+                outs[name] = fn(model, images, 12, T, torch.Generator().manual_seed(GENERATOR_SEED))
+        names = list(outs)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                assert outs[a].shape != outs[b].shape or not torch.equal(outs[a], outs[b]), (T, a, b)
 
 
 def test_generate_stub_not_implemented():
@@ -424,10 +571,20 @@ def test_generate_stub_not_implemented():
     (gen_zero_state, "encoder's output is not used"),
     (gen_no_feedback, "not fed back"),
     (gen_multiply, "temperature that multiplies"),
+    (gen_ignores_temperature, "these are the greedy captions"),
+    (gen_argmax, "these are the greedy captions"),
+    (gen_no_generator, "generator is not passed on"),
+    (gen_no_generator_unfinished, "generator is not passed on"),
+    (gen_temperature_one, "temperature is not passed on"),
+    (gen_divides_twice, "divided by the temperature twice"),
+    (gen_no_pad_after_eos, "a caption that has ended keeps getting words"),
+    (gen_eos_becomes_pad, "own <eos> was replaced by <pad>"),
+    (gen_stops_when_any_ends, "ANY caption"),
+    (gen_state_not_updated, "state is not carried from step to step"),
 ])
 def test_generate_wrong_named(wrong, words):
     with pytest.raises(AssertionError, match=words):
-        check_generate(wrong)
+        check_generate(wrong, sample_next)
 
 
 def test_generate_reference_model_ends_at_different_steps():

@@ -99,3 +99,13 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="at least 24"):
         make_scenes(3, size=16)
     assert SIZES == ("small", "large")
+
+
+def test_all_combos_draws_every_pair():
+    """combos="all" (the probe scenes of notebook 12) holds the held-out pairs beside the seen ones."""
+    s = make_scenes(2000, seed=5, combos="all")
+    pairs = [(int(c), int(sh)) for cc, ss, n in zip(s.colour, s.shape, s.n_objects) for c, sh in zip(cc[:n], ss[:n])]
+    assert set(pairs) == {(c, sh) for c in range(len(COLOURS)) for sh in range(len(SHAPES))}
+    held = {(COLOURS.index(c), SHAPES.index(sh)) for c, sh in HELD_OUT}
+    share = np.mean([p in held for p in pairs])
+    assert 0.15 < share < 0.35, share      # about 3 pairs in 12

@@ -13,6 +13,8 @@ another exercise's check fail.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import torch
 import torch.nn as nn
@@ -187,9 +189,40 @@ def check_ImageEncoder(ImageEncoder, size=32):
 
 # --- Exercise 2 · decoder_step ---------------------------------------------------------------
 
+def _log_softmax(x):
+    """log_softmax over the last axis of a float tensor (others are returned as they are)."""
+    if isinstance(x, torch.Tensor) and x.dtype.is_floating_point and x.dim() >= 1:
+        return torch.log_softmax(x.detach().double(), dim=-1)
+    return x
+
+
+def _seq2seq_style(fn):
+    """True when fn has notebook 11's signature decoder_step(embed, lstm, out_layer, y_prev, state)."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    required = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                and p.default is p.empty]
+    names = {p.name for p in params}
+    return len(required) == 5 or "out_layer" in names or "y_prev" in names or {"embed", "lstm"} <= names
+
+
 def check_decoder_step(decoder_step):
-    """decoder_step(model, words (B,), state (h, c)) -> (logits (B, V), (h_next, c_next))."""
+    """decoder_step(model, words (B,), state (h, c)) -> (logits (B, V), (h_next, c_next)).
+
+    The scores are compared after log_softmax, so raw logits and log-probabilities both pass:
+    cross_entropy, argmax and sampling at a temperature give the same results with either.
+    """
     chk = Check("decoder_step", reference="the LSTM gate equations (i, f, g, o) and model.out")
+    if callable(decoder_step) and _seq2seq_style(decoder_step):
+        chk.fail(None, "your decoder_step takes (embed, lstm, out_layer, y_prev, state): that is notebook 11's "
+                       "decoder step. check_decoder_step is notebook 12's check, and it calls "
+                       "decoder_step(model, words, state), with one captioning model that holds the parts as "
+                       "model.embed, model.lstm and model.out.",
+                 "in notebook 12, write decoder_step(model, words, state) (Exercise 2): the same three calls, on "
+                 "the model's parts. In notebook 11, check your five-argument decoder_step with "
+                 "check_seq2seq_decoder_step.")
     model = reference_captioner(seed=1)
     H = model.lstm.hidden_size
     g = torch.Generator().manual_seed(5)
@@ -216,21 +249,24 @@ def check_decoder_step(decoder_step):
                              "(batch, 1, embed_dim), before model.lstm; pass the state as a tuple (h, c).")
         chk.expect(isinstance(got, (tuple, list)) and len(got) == 2, case=case,
                    what=f"expected a pair (logits, (h, c)), got {type(got).__name__}.",
-                   cause="return both: `return logits, state`.")
+                   cause="return both: the scores and the new state, in that order.")
         got_logits, got_state = got
         _state_pair(got_state, chk, case, "the returned state")
+        if (isinstance(got_logits, torch.Tensor) and tuple(got_logits.shape) == tuple(logits.shape)
+                and torch.allclose(got_logits.detach().double(), torch.softmax(logits, -1), atol=1e-8)):
+            chk.fail(case, "the scores are probabilities (every row sums to 1): softmax applied.",
+                     "return the raw scores of model.out (or their log_softmax): cross_entropy and sampling at a "
+                     "temperature work on scores, and a softmax of probabilities is not the model's distribution.")
         with torch.no_grad():
             mistakes = {
                 "the state is not passed to the LSTM (it starts from zeros): every step must continue from the "
-                "previous step's (h, c), and the first step from the encoder's.": logits0,
-                "softmax applied: return raw logits, cross_entropy and sampling apply the softmax themselves.":
-                    torch.softmax(logits, dim=-1),
+                "previous step's (h, c), and the first step from the encoder's.": _log_softmax(logits0),
                 "the logits are computed from the cell state c; the output layer reads the hidden state h.":
-                    c[0] @ model.out.weight.T + model.out.bias,
-                "log_softmax applied: return raw logits.": torch.log_softmax(logits, dim=-1),
+                    _log_softmax(c[0] @ model.out.weight.T + model.out.bias),
             }
-        chk.expect_close(got_logits, logits, case=case, name="logits", shape_meaning="(batch, vocab_size)",
-                         atol=1e-10, mistakes=mistakes,
+        chk.expect_close(_log_softmax(got_logits), _log_softmax(logits), case=case,
+                         name="logits (compared after log_softmax: raw scores and log-probabilities both pass)",
+                         shape_meaning="(batch, vocab_size)", atol=1e-10, mistakes=mistakes,
                          shape_cause="take the output of the single time step, out[:, 0], before model.out.")
         for k, (name, expected) in enumerate((("h_next", h), ("c_next", c))):
             other = c if k == 0 else h
@@ -278,6 +314,7 @@ def _loss_variants(model, images, captions):
     mask = tgt != PAD
     per_tok = ce(right, tgt, reduction="none").reshape(tgt.shape)
     not_eos = mask & (tgt != EOS)
+    in_mask = inp != PAD
     return {
         "the targets are not shifted: the target at step t must be the NEXT word, captions[:, 1:], while the "
         "input is captions[:, :-1]. As written the model learns to copy its input and to predict <bos>.":
@@ -297,6 +334,13 @@ def _loss_variants(model, images, captions):
             ((per_tok * mask).sum(1) / mask.sum(1)).mean(),
         "<eos> is left out of the targets: then the model never learns to stop.":
             (per_tok * not_eos).sum() / not_eos.sum(),
+        "the padded positions are zeroed but still counted in the mean: (loss * mask).mean() divides by every "
+        "position, padding included (the bug of d2l's older MaskedSoftmaxCELoss), so the loss shrinks as the "
+        "batch's longest caption grows. Divide the masked sum by the number of real target tokens.":
+            (per_tok * mask).sum() / mask.numel(),
+        "the mask was built from the inputs captions[:, :-1] instead of the targets captions[:, 1:]: it is one "
+        "position too long, so every caption shorter than the batch's longest also counts the <pad> after its "
+        "<eos> as a target.": (per_tok * in_mask).sum() / in_mask.sum(),
     }
 
 
@@ -321,7 +365,9 @@ def check_caption_loss(caption_loss):
         with torch.no_grad():
             expected = _loss_ref(model, images, captions).item()
             mistakes = {d: torch.as_tensor(v).item() for d, v in _loss_variants(model, images, captions).items()}
-        got = chk.call(caption_loss, model, images.clone(), captions.clone(), case=case)
+        got = chk.call(caption_loss, model, images.clone(), captions.clone(), case=case,
+                       cause="F.cross_entropy wants the scores as (N, vocab_size) against targets (N,): flatten the "
+                             "batch and time axes of both first, or put the vocabulary on axis 1 with .transpose(1, 2).")
         chk.expect(isinstance(got, torch.Tensor), case=case,
                    what=f"expected a torch tensor, got {type(got).__name__}.",
                    cause="compute the loss with torch operations (F.cross_entropy), so that it can be backpropagated.")
@@ -472,9 +518,68 @@ def _generate_model():
     return model, images
 
 
-def check_generate(generate):
-    """generate(model, images, max_len, temperature=0.0, generator=None) -> (B, L) long ids."""
-    chk = Check("generate", reference="a word-by-word greedy loop, one caption at a time")
+def _sample_ref(logits, temperature, generator=None):
+    """The reference sampler: argmax at temperature 0, else one draw from softmax(logits / temperature)."""
+    if temperature == 0:
+        return logits.argmax(dim=-1)
+    return torch.multinomial(torch.softmax(logits / temperature, dim=-1), 1, generator=generator).squeeze(1)
+
+
+def _decode_ref(model, images, max_len, temperature=0.0, generator=None, sampler=None, *, zero_state=False,
+                stop="all", pad_after=True, eos_to_pad=False, feed_back=True, update_state=True,
+                only_unfinished=False, bos_out=False):
+    """A batched decoding loop on the gate equations, with switches for the plausible mistakes.
+
+    sampler(logits (B, V), temperature, generator) -> (B,) ids chooses the words (default: _sample_ref).
+    only_unfinished: draw only for the rows that have not ended (a correct alternative: it uses the
+    generator's random numbers differently). Returns (B, L) long ids.
+    """
+    sampler = sampler or _sample_ref
+    state = model.encoder(images)
+    if zero_state:
+        state = (torch.zeros_like(state[0]), torch.zeros_like(state[1]))
+    B = len(images)
+    words = torch.full((B,), BOS, dtype=torch.long)
+    done = torch.zeros(B, dtype=torch.bool)
+    steps = [words] if bos_out else []
+    for _ in range(max_len):
+        logits, new_state = _lstm_step_ref(model, words, state)
+        if update_state:
+            state = new_state
+        if only_unfinished:
+            nxt = torch.full((B,), PAD, dtype=torch.long)
+            if bool((~done).any()):
+                nxt[~done] = torch.as_tensor(sampler(logits[~done], temperature, generator)).long().reshape(-1)
+        else:
+            nxt = torch.as_tensor(sampler(logits, temperature, generator)).long().reshape(-1)
+        if eos_to_pad:                          # done updated first: the row's own <eos> becomes <pad>
+            done = done | (nxt == EOS)
+            nxt = torch.where(done, torch.full_like(nxt, PAD), nxt)
+        else:
+            if pad_after:
+                nxt = torch.where(done, torch.full_like(nxt, PAD), nxt)
+            done = done | (nxt == EOS)
+        steps.append(nxt)
+        if feed_back:
+            words = nxt
+        if (stop == "all" and bool(done.all())) or (stop == "any" and bool(done.any())):
+            break
+    return torch.stack(steps, dim=1)
+
+
+GLOBAL_SEED = 1234      # the global torch generator's seed while the learner's code samples
+GENERATOR_SEED = 3      # the seed of the generator handed to generate
+
+
+def check_generate(generate, sample_next=None):
+    """generate(model, images, max_len, temperature=0.0, generator=None) -> (B, L) long ids.
+
+    Greedy cases are compared with a word-by-word loop, one caption at a time. Cases at a
+    temperature of 1 and 2 are compared with a batched loop that calls `sample_next` (yours, when
+    you pass it; else torch.multinomial) with a generator of the same seed, so the draws must
+    be the same ones.
+    """
+    chk = Check("generate", reference="a reference decoding loop")
     model, images = _generate_model()
     max_len = 12
     cases = {
@@ -486,25 +591,36 @@ def check_generate(generate):
         with torch.no_grad():
             rows = _greedy_ref(model, imgs, L)
             expected = _pad_rows(rows)
+            variant = lambda **kw: _decode_ref(model, imgs, L, **kw)   # noqa: E731
             mistakes = {
                 "decoding never stops: after <eos> a caption must get only <pad>, and the loop ends as soon as "
                 "every caption has produced <eos> (or after max_len steps).":
                     _pad_rows(_greedy_ref(model, imgs, L, stop=False), False, L),
                 "the loop always runs max_len steps: stop as soon as every caption has produced <eos>.":
                     _pad_rows(rows, False, L),
+                "the loop stops as soon as ANY caption has produced <eos>: the other captions are cut short. "
+                "Stop when EVERY caption has ended (or after max_len steps).": variant(stop="any"),
+                "a caption that has ended keeps getting words: after its <eos>, a row must get only <pad> "
+                "(replace the chosen word of the rows that had already ended).": variant(pad_after=False),
+                "each caption's own <eos> was replaced by <pad>: the rows are marked as ended before the padding "
+                "is applied, so the step that writes <eos> is padded too. Pad the rows that ended at an EARLIER "
+                "step, then mark the rows that wrote <eos> now.": variant(eos_to_pad=True),
                 "the <bos> token is part of the output: the caption starts with the first word the model "
                 "predicts after <bos>.": torch.cat([torch.full((len(imgs), 1), BOS), expected], dim=1),
                 "the <eos> token is dropped: keep it, it marks where the caption ends.":
                     _pad_rows([[w for w in r if w != EOS] or [PAD] for r in rows]),
                 "the encoder's output is not used to initialise the state: state = model.encoder(images) "
                 "before the first step.": _pad_rows(_greedy_ref(model, imgs, L, zero_state=True)),
+                "the state is not carried from step to step: every step starts again from the encoder's state. "
+                "Keep the new state that decoder_step returns and pass it to the next step.":
+                    variant(update_state=False),
                 "the predicted word is not fed back: the input of step t + 1 is the word chosen at step t.":
                     _pad_rows(_greedy_ref(model, imgs, L, feed_back=False)),
             }
         got = chk.call(generate, model, imgs.clone(), L, 0.0, None, case=case)
         chk.expect(isinstance(got, torch.Tensor), case=case, what=f"expected a torch tensor, got {type(got).__name__}.",
-                   cause="stack the chosen ids of every step: torch.stack(words, dim=1).")
-        chk.expect_close(got, expected, case=case, name="the ids", shape_meaning="(batch, steps run)", atol=0,
+                   cause="collect the chosen ids of every step and join them along a new axis 1 (torch.stack).")
+        chk.expect_close(got, expected, case=case, name="the id tensor", shape_meaning="(batch, steps run)", atol=0,
                          mistakes=mistakes,
                          cause="start from model.encoder(images) and <bos>; at each step decoder_step, "
                                "sample_next, feed the chosen word back; <pad> after <eos>; stop when all have ended.")
@@ -513,8 +629,49 @@ def check_generate(generate):
     with torch.no_grad():
         expected = _pad_rows(_greedy_ref(model, images, max_len))
     got = chk.call(generate, model, images.clone(), max_len, 1e-3, torch.Generator().manual_seed(0), case=case)
-    chk.expect_close(got, expected, case=case, name="the ids", shape_meaning="(batch, steps run)", atol=0,
+    chk.expect_close(got, expected, case=case, name="the id tensor", shape_meaning="(batch, steps run)", atol=0,
                      cause="pass temperature and generator on to sample_next; softmax(logits / 0.001) is nearly "
                            "one-hot, so the draws must equal the greedy caption. (A temperature that multiplies "
                            "the logits makes them nearly uniform instead.)")
-    chk.done()
+    # temperatures 1 and 2: the draws of a seeded generator, passed on to sample_next
+    sampler = sample_next if callable(sample_next) else _sample_ref
+    for T in (1.0, 2.0):
+        case = f"temperature {T:g}, a generator seeded with {GENERATOR_SEED}"
+
+        def run(fn, *args, **kw):
+            with torch.random.fork_rng():               # draws that ignore the generator come from here
+                torch.manual_seed(GLOBAL_SEED)
+                return fn(*args, **kw)
+
+        def ref(temperature=T, gen=True, draw=sampler, **kw):
+            g = torch.Generator().manual_seed(GENERATOR_SEED) if gen else None
+            with torch.no_grad():
+                return run(_decode_ref, model, images, max_len, temperature, g, draw, **kw)
+
+        expected, unfinished_only = ref(), ref(only_unfinished=True)
+        with torch.no_grad():
+            mistakes = {
+                f"these are the greedy captions: at temperature {T:g} generate must sample. Pass the temperature "
+                f"on to sample_next (not 0.0, and no argmax of your own).": _pad_rows(_greedy_ref(model, images,
+                                                                                                  max_len)),
+                "the generator is not passed on to sample_next: its draws come from torch's global generator, so "
+                "a seeded generator no longer makes the captions reproducible. Pass it on: "
+                "sample_next(logits, temperature, generator).": ref(gen=False),
+                "the generator is not passed on to sample_next (which then draws from torch's global generator).":
+                    ref(gen=False, only_unfinished=True),
+                "the temperature is not passed on: these captions were sampled at temperature 1.": ref(1.0),
+                "the logits are divided by the temperature twice: sample_next divides them already, so give it "
+                "the raw logits.": ref(draw=lambda z, t, g: sampler(z / t, t, g)),
+            }
+        mistakes = {d: v for d, v in mistakes.items() if not (v.shape == expected.shape and torch.equal(v, expected))}
+        got = run(chk.call, generate, model, images.clone(), max_len, T, torch.Generator().manual_seed(GENERATOR_SEED),
+                  case=case)
+        chk.expect(isinstance(got, torch.Tensor), case=case, what=f"expected a torch tensor, got {type(got).__name__}.")
+        if tuple(got.shape) == tuple(unfinished_only.shape) and torch.equal(got.long(), unfinished_only):
+            expected = unfinished_only          # drawing only for the rows still writing is right too
+        chk.expect_close(got, expected, case=case, name="the id tensor", shape_meaning="(batch, steps run)", atol=0,
+                         mistakes=mistakes,
+                         cause="at every step call sample_next(logits, temperature, generator) with the temperature "
+                               "and the generator generate was given, and feed the drawn words back.")
+    chk.done(extra="greedy: one caption at a time; at temperatures 1 and 2 it draws what "
+                   + ("your sample_next" if callable(sample_next) else "torch.multinomial") + " draws with the same generator")
