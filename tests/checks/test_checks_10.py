@@ -13,15 +13,20 @@ KEYS_FIRST = 0
 
 
 def _make(n, gap, *, n_keys=4, distractor_rate=0.1, seed=0, L=None, key_pos=0, label_from_key=True,
-          rng_fn=None, shuffle=False):
-    """A configurable generator: the defaults are the solution, each option one mistake."""
+          rng_fn=None, shuffle=False, ids_for=None, query_for=None):
+    """A configurable generator: the defaults are the solution, each option one mistake.
+
+    ids_for=4: the filler, distractor and query ids of 4 keys whatever n_keys is; query_for=4: only the query's.
+    """
     rng = rng_fn() if rng_fn else np.random.default_rng(seed)
     L = gap if L is None else L
+    k = n_keys if ids_for is None else ids_for
     labels = rng.integers(0, n_keys, size=n).astype(np.int64)
     is_d = rng.random((n, L)) < distractor_rate
-    murmur = np.full((n, L), n_keys, dtype=np.int64)
-    murmur[is_d] = rng.choice(np.arange(n_keys + 1, n_keys + 4), size=int(is_d.sum()))
-    tokens = np.concatenate([labels[:, None], murmur, np.full((n, 1), n_keys + 4)], axis=1)
+    murmur = np.full((n, L), k, dtype=np.int64)
+    murmur[is_d] = rng.choice(np.arange(k + 1, k + 4), size=int(is_d.sum()))
+    q = k + 4 if query_for is None else query_for + 4
+    tokens = np.concatenate([labels[:, None], murmur, np.full((n, 1), q)], axis=1)
     if key_pos:
         tokens[:, [0, key_pos]] = tokens[:, [key_pos, 0]]
     out_labels = labels if label_from_key else (labels + 1) % n_keys
@@ -57,6 +62,43 @@ def test_wrong_generators_are_named(wrong, message):
         check_make_long_range(wrong)
 
 
+@pytest.mark.parametrize("options, message", [
+    (dict(ids_for=4), r"filler \(got 4, expected 3\), distractor, query \(got 8, expected 7\) ids are those of 4 keys"),
+    (dict(query_for=4), r"query \(got 8, expected 7\) ids are those of 4 keys"),
+])
+def test_ids_written_for_four_keys_are_named(options, message):
+    with pytest.raises(CheckFailure, match=message) as failure:
+        check_make_long_range(lambda n, gap, **kw: _make(n, gap, **kw, **options))
+    assert "use filler_id(n_keys), distractor_ids(n_keys) and query_id(n_keys)" in str(failure.value)
+
+
+def _make_in_place(n, gap, *, n_keys=4, distractor_rate=0.1, seed=0):
+    """A correct alternative: fill a preallocated array column by column, ids from the module's helpers."""
+    from utils.synthetic.long_range import distractor_ids, filler_id, query_id
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, n_keys, size=n)
+    tokens = np.empty((n, gap + 2), dtype=np.int64)
+    tokens[:, 0] = labels
+    is_d = rng.random((n, gap)) < distractor_rate
+    murmur = np.where(is_d, -1, filler_id(n_keys))
+    murmur[is_d] = rng.choice(distractor_ids(n_keys), size=is_d.sum())
+    tokens[:, 1:gap + 1] = murmur
+    tokens[:, -1] = query_id(n_keys)
+    return tokens, labels.astype(np.int64)
+
+
+def _make_torch(n, gap, **kw):
+    """A correct alternative: the solution's arrays returned as torch tensors."""
+    tokens, labels = _make(n, gap, **kw)
+    return torch.from_numpy(tokens), torch.from_numpy(labels)
+
+
+@pytest.mark.parametrize("alternative", [_make_in_place, _make_torch])
+def test_correct_generators_pass(alternative, capsys):
+    check_make_long_range(alternative)
+    assert capsys.readouterr().out.startswith("✓ make_long_range")
+
+
 def test_not_a_tuple():
     with pytest.raises(CheckFailure, match="expected a tuple"):
         check_make_long_range(lambda n, gap, **kw: _make(n, gap, **kw)[0])
@@ -77,6 +119,8 @@ def _loop(model, tokens, labels, *, steps, batch_size, lr, clip_norm=1.0, zero=T
         loss.backward()
         if clip is True:
             torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+        if clip == "at 1.0":                              # clip_norm ignored
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         if clip == "after step":                          # too late: the step is taken
             torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
@@ -88,6 +132,7 @@ def _loop(model, tokens, labels, *, steps, batch_size, lr, clip_norm=1.0, zero=T
     (dict(zero=False), "never zeroed"),
     (dict(clip=False), "not clipped"),
     (dict(clip="after step"), "clipped after optimizer.step"),
+    (dict(clip="at 1.0"), r"clipped at the wrong norm: 1.0, whatever clip_norm says. Use clip_norm"),
     (dict(opt="sgd"), "optimizer is SGD"),
     (dict(same=True), "every step trains on the first batch"),
     (dict(reduction="sum"), "summed over the batch"),
@@ -98,6 +143,26 @@ def test_train_reader_mistakes_are_named(options, message):
         check_train_reader(lambda *a, **kw: _loop(*a, **kw, **options))
 
 
+def _loop_nll(model, tokens, labels, *, steps, batch_size, lr, clip_norm=1.0):
+    """A correct alternative: log_softmax + nll_loss, zero_grad after the step, the batch by index arithmetic."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for s in range(steps):
+        x, y = tokens[s * batch_size:][:batch_size], labels[s * batch_size:][:batch_size]
+        loss = F.nll_loss(F.log_softmax(model(x), dim=-1), y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(list(model.parameters()), max_norm=clip_norm)
+        optimizer.step()
+        optimizer.zero_grad()
+        losses.append(float(loss.detach()))
+    return losses
+
+
+def test_train_reader_correct_alternative_passes(capsys):
+    check_train_reader(_loop_nll)
+    assert capsys.readouterr().out.startswith("✓ train_reader")
+
+
 def test_train_reader_off_by_one_steps():
     with pytest.raises(CheckFailure, match="losses for"):
         check_train_reader(lambda m, x, y, *, steps, **kw: _loop(m, x, y, steps=steps, n=steps - 1, **kw))
@@ -105,7 +170,8 @@ def test_train_reader_off_by_one_steps():
 
 # --------------------------------------------------------- grad_norms_by_distance
 
-def _probe(model, tokens, labels, *, order="distance", at="state", reduction="mean", norm="norm"):
+def _probe(model, tokens, labels, *, order="distance", at="state", reduction="mean", norm="norm", keep="h",
+           loss_from="loop", detach=False):
     """The probe written with the fused layer stepped one token at a time; each option is one mistake."""
     x = model.embed(tokens)
     if at == "outputs":                                   # one call over the sentence
@@ -116,12 +182,15 @@ def _probe(model, tokens, labels, *, order="distance", at="state", reduction="me
         return np.array(norms[::-1])
     state, kept = None, []
     for t in range(tokens.shape[1]):
+        if detach and state is not None:                  # the state passed on is cut from the graph
+            state = tuple(v.detach() for v in state) if isinstance(state, tuple) else state.detach()
         _, state = model.rnn(x[:, t:t + 1], state)
-        v = state[0] if isinstance(state, tuple) else state
+        v = state if not isinstance(state, tuple) else state[1] if keep == "c" else state[0]
         v.retain_grad()
         kept.append(v)
     h = state[0] if isinstance(state, tuple) else state
-    F.cross_entropy(model.head(h[0]), labels, reduction=reduction).backward()
+    logits = model(tokens) if loss_from == "model" else model.head(h[0])
+    F.cross_entropy(logits, labels, reduction=reduction).backward()
     if norm == "per sentence":
         norms = [v.grad[0].norm(dim=1).mean().item() for v in kept]
     else:
@@ -139,6 +208,34 @@ def _probe(model, tokens, labels, *, order="distance", at="state", reduction="me
 def test_grad_norms_mistakes_are_named(options, message):
     with pytest.raises(CheckFailure, match=message):
         check_grad_norms_by_distance(lambda m, x, y: _probe(m, x, y, **options))
+
+
+@pytest.mark.parametrize("options", [dict(loss_from="model"), dict(detach=True), dict(keep="c")])
+def test_grad_norms_grad_none_names_the_path(options):
+    """A loss from model(tokens), a state detached between steps, or c kept instead of h (the fused layer's
+    last c_T gets no gradient): some .grad is None, and reading its norm crashes. The message says why."""
+    with pytest.raises(CheckFailure, match="raised AttributeError") as failure:
+        check_grad_norms_by_distance(lambda m, x, y: _probe(m, x, y, **options))
+    assert ("Likely cause: an h_t whose .grad is None is not on the path from the loss" in str(failure.value)
+            and "from the last state of your own step-by-step loop" in str(failure.value)
+            and "the state is the pair (h, c): h_t is its first element" in str(failure.value))
+
+
+def _probe_autograd_grad(model, tokens, labels):
+    """A correct alternative: torch.autograd.grad over the kept states instead of retain_grad."""
+    x = model.embed(tokens)
+    state, hs = None, []
+    for t in range(tokens.shape[1]):
+        _, state = model.rnn(x[:, t:t + 1], state)
+        hs.append(state[0] if isinstance(state, tuple) else state)
+    loss = F.cross_entropy(model.head(hs[-1].squeeze(0)), labels)
+    grads = torch.autograd.grad(loss, hs)
+    return torch.stack([torch.linalg.norm(g) for g in reversed(grads)])
+
+
+def test_grad_norms_correct_alternative_passes(capsys):
+    check_grad_norms_by_distance(_probe_autograd_grad)
+    assert capsys.readouterr().out.startswith("✓ grad_norms_by_distance")
 
 
 @pytest.mark.parametrize("check, solution, success", [

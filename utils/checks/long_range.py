@@ -9,7 +9,7 @@ import torch as _torch
 import torch.nn.functional as _F
 
 from ..synthetic.long_range import make_long_range as _reference, query_id, filler_id
-from .core import Check, as_array, fmt_shape
+from .core import Check, CheckFailure, as_array, fmt_shape
 
 __all__ = ["check_make_long_range", "check_train_reader", "check_grad_norms_by_distance"]
 
@@ -37,6 +37,21 @@ def _diagnose(tokens, labels, ref_tokens, ref_labels, kw):
             return f"the key is at position {k}, not at the start: put it in column 0 (tokens[:, 0] = labels)."
     if not np.array_equal(labels, tokens[:, 0]):
         return "the label is not the key at position 0: labels must be tokens[:, 0] (the label comes from the key)."
+    n_keys = kw.get("n_keys", 4)
+    if n_keys != 4:                     # ids written for the default 4 keys: every id after the keys shifts
+        shift = 4 - n_keys
+        murmur, ref_murmur = tokens[:, 1:-1], ref_tokens[:, 1:-1]
+        is_filler = ref_murmur == filler_id(n_keys)
+        wrong = []
+        if np.any(is_filler) and np.all(murmur[is_filler] == filler_id(4)):
+            wrong.append(f"filler (got {filler_id(4)}, expected {filler_id(n_keys)})")
+        if np.any(~is_filler) and np.all(murmur[~is_filler] == ref_murmur[~is_filler] + shift):
+            wrong.append("distractor")
+        if np.all(tokens[:, -1] == query_id(4)):
+            wrong.append(f"query (got {query_id(4)}, expected {query_id(n_keys)})")
+        if wrong:
+            return (f"with n_keys={n_keys} the {', '.join(wrong)} ids are those of 4 keys. The ids depend on n_keys "
+                    f"(the keys come first): use filler_id(n_keys), distractor_ids(n_keys) and query_id(n_keys).")
     if np.any(tokens[:, -1] != q):
         return f"the last token is not the query (id {q})."
     if not np.array_equal(tokens[:, 0], ref_labels) and n > 1 and np.array_equal(np.sort(tokens[:, 0]), np.sort(ref_labels)):
@@ -111,6 +126,7 @@ class _Reader(_torch.nn.Module):
 
 def _ref_train(model, tokens, labels, steps, batch_size, lr, clip_norm, mistake=None):
     """The reference loop, or one named mistake in it. Returns (losses, final parameters)."""
+    model.zero_grad(set_to_none=True)           # no gradient left over from the previous run
     params = list(model.parameters())
     opt = (_torch.optim.SGD if mistake == "sgd" else _torch.optim.Adam)(params, lr=lr)
     losses = []
@@ -121,13 +137,15 @@ def _ref_train(model, tokens, labels, steps, batch_size, lr, clip_norm, mistake=
             opt.zero_grad()
         loss.backward()
         if mistake != "no clip":
-            _torch.nn.utils.clip_grad_norm_(params, clip_norm)
+            _torch.nn.utils.clip_grad_norm_(params, 1.0 if mistake == "clip at 1.0" else clip_norm)
         opt.step()
         losses.append(loss.item())
     return np.array(losses), {n: p.detach().numpy().copy() for n, p in model.named_parameters()}
 
 
 _TRAIN_MISTAKES = {
+    "clip at 1.0": "the gradient is clipped at the wrong norm: 1.0, whatever clip_norm says. Use clip_norm: "
+                   "clip_grad_norm_(model.parameters(), clip_norm) (this case asks for {clip:g}).",
     "no zero_grad": "the gradients are never zeroed, so each step adds to the last one's: call "
                     "optimizer.zero_grad() before loss.backward().",
     "no clip": "the gradient is not clipped (or clipped after optimizer.step(), where it has no effect): call "
@@ -143,11 +161,13 @@ def check_train_reader(train_reader):
     """Check train_reader(model, tokens, labels, *, steps, batch_size, lr, clip_norm) -> list of losses."""
     chk = Check("train_reader", reference="the same Adam loop written out")
     gen = np.random.default_rng(1010)
+    # The first case clips gradients of norm 1.1-1.6 to 0.1, so "not clipped" and "clipped at a fixed 1.0"
+    # give different losses there and each is named; in the LSTM case below they coincide (norms under 1).
     cases = {
+        "RNN, 4 steps of 3 sentences, clipped to 0.1": ("rnn", 4, 3, 0.02, 0.1, 14),
         "LSTM, 5 steps of 4 sentences, clipped to 0.05": ("lstm", 5, 4, 0.05, 0.05, 11),
         "RNN, 3 steps of 2 sentences, clip 100 (inactive)": ("rnn", 3, 2, 0.01, 100.0, 12),
         "LSTM, one step of one sentence": ("lstm", 1, 1, 0.1, 0.5, 13),
-        "RNN, 4 steps of 3 sentences, clipped to 0.1": ("rnn", 4, 3, 0.02, 0.1, 14),
     }
     for case, (cell, steps, B, lr, clip, seed) in cases.items():
         tokens = _torch.as_tensor(gen.integers(0, 9, size=(steps * B, 7)))
@@ -158,8 +178,9 @@ def check_train_reader(train_reader):
         wrong = {}
         for mistake, description in _TRAIN_MISTAKES.items():
             model.load_state_dict(start)
-            wrong[description] = _ref_train(model, tokens, labels, steps, B, lr, clip, mistake)
+            wrong[description.format(clip=clip)] = _ref_train(model, tokens, labels, steps, B, lr, clip, mistake)
         model.load_state_dict(start)
+        model.zero_grad(set_to_none=True)       # a fresh model, as the notebook hands over: no .grad yet
         got = chk.call(train_reader, model, tokens, labels, steps=steps, batch_size=B, lr=lr, clip_norm=clip,
                        case=case, copy_args=False)
         if got is None:
@@ -185,8 +206,10 @@ def check_train_reader(train_reader):
 
 # ------------------------------------------------------- grad_norms_by_distance
 
-def _unrolled_grads(model, tokens, labels, reduction="mean"):
-    """dL/dh_t for every t, (T, batch, H), from the cell equations written out (not nn.RNN/LSTM's kernel)."""
+def _unrolled_grads(model, tokens, labels, reduction="mean", of="h"):
+    """dL/dh_t for every t, (T, batch, H), from the cell equations written out (not nn.RNN/LSTM's kernel).
+
+    of="c": dL/dc_t of an LSTM's cell state instead (a mistake the check names)."""
     rnn = model.rnn
     W_xh, W_hh, b = rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0 + rnn.bias_hh_l0
     H = rnn.hidden_size
@@ -203,8 +226,9 @@ def _unrolled_grads(model, tokens, labels, reduction="mean"):
             h = o * _torch.tanh(c)
         else:
             h = _torch.tanh(z)
-        h.retain_grad()
-        hs.append(h)
+        kept = c if of == "c" else h
+        kept.retain_grad()
+        hs.append(kept)
     loss = _F.cross_entropy(model.head(h), labels, reduction=reduction)
     model.zero_grad()
     loss.backward()
@@ -216,6 +240,24 @@ def _unrolled_grads(model, tokens, labels, reduction="mean"):
 def _by_distance(grads):
     """(T, batch, H) gradients -> (T,) norms of the whole (batch, H) gradient, d = 0 at the last step."""
     return np.linalg.norm(grads.reshape(len(grads), -1), axis=1)[::-1].copy()
+
+
+_NO_GRAD = ("an h_t whose .grad is None is not on the path from the loss to the parameters. Compute the loss "
+            "from the last state of your own step-by-step loop (not from model(tokens), which runs the layer "
+            "again), pass each step's state on to the next step without detaching it, and call retain_grad() "
+            "on every h_t before loss.backward(). With nn.LSTM the state is the pair (h, c): h_t is its first "
+            "element (the last c_T never reaches the loss, so its .grad stays None).")
+
+
+def _call_probe(chk, fn, *args, case):
+    """chk.call, plus a likely cause for the crash of reading a .grad that autograd never filled."""
+    try:
+        return chk.call(fn, *args, case=case, copy_args=False)
+    except CheckFailure as failure:
+        error = failure.__cause__
+        if isinstance(error, (AttributeError, TypeError)) and "NoneType" in str(error) and "Likely cause" not in str(failure):
+            raise CheckFailure(f"{failure}\nLikely cause: {_NO_GRAD}") from error
+        raise
 
 
 def check_grad_norms_by_distance(grad_norms_by_distance):
@@ -249,7 +291,10 @@ def check_grad_norms_by_distance(grad_norms_by_distance):
             "the mean of one norm per sentence; take the norm of the whole (batch, hidden) gradient.":
                 np.linalg.norm(dh, axis=2).mean(axis=1)[::-1],
         }
-        got = chk.call(grad_norms_by_distance, model, tokens, labels, case=case, copy_args=False)
+        if cell == "lstm":
+            mistakes["the norms of dL/dc_t, the LSTM's cell state: take h, the first of the pair (h, c) that "
+                     "nn.LSTM returns as its state."] = _by_distance(_unrolled_grads(model, tokens, labels, of="c"))
+        got = _call_probe(chk, grad_norms_by_distance, model, tokens, labels, case=case)
         if isinstance(got, _torch.Tensor):
             got = got.detach().numpy()
         chk.expect_close(got, expected, case=case, name="the gradient norms", shape_meaning="(T,), one per step",
