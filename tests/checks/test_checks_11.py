@@ -133,7 +133,25 @@ def test_encode_outputs_cut_short():
         packed = pack_padded_sequence(embed(src), lengths, batch_first=True, enforce_sorted=False)
         out, state = lstm(packed)
         return pad_packed_sequence(out, batch_first=True)[0][:, :-1], state
-    _fails(check_encode, short, "outputs has shape", "total_length")
+    _fails(check_encode, short, "outputs has shape", "as wide as src")
+
+
+def test_encode_without_total_length():
+    """Unpacked without total_length, outputs stop at the longest row: caught on src with trailing PAD columns."""
+    def no_total_length(embed, lstm, src, lengths):
+        packed = pack_padded_sequence(embed(src), lengths, batch_first=True, enforce_sorted=False)
+        out, state = lstm(packed)
+        return pad_packed_sequence(out, batch_first=True)[0], state
+    _fails(check_encode, no_total_length, "two columns of PAD", "outputs has shape (2, 3, 3), expected (2, 5, 3)",
+           "total_length")
+
+
+def test_encode_crash_cause_does_not_give_the_answer():
+    def crash(embed, lstm, src, lengths):
+        raise TypeError("something went wrong")
+    msg = _fails(check_encode, crash, "your function raised TypeError", "enforce_sorted")
+    for line in ("batch_first=True, enforce_sorted=False", "total_length=src.shape[1]", "pack_padded_sequence(x"):
+        assert line not in msg, msg
 
 
 def test_encode_returns_only_state():
@@ -157,10 +175,19 @@ def test_step_softmax():
 
 
 def test_step_log_softmax_is_fine(capsys):
+    """The course's rule (11 and 12): a decoder step may return raw scores or their log_softmax."""
     def log_probs(embed, lstm, out_layer, y_prev, state):
         logits, state = decoder_step(embed, lstm, out_layer, y_prev, state)
         return logits.log_softmax(-1), state
     check_seq2seq_decoder_step(log_probs)  # the same prediction and the same loss: accepted
+    assert capsys.readouterr().out.startswith("✓ ")
+
+
+def test_step_probabilities_say_log_softmax_is_accepted():
+    def probs(embed, lstm, out_layer, y_prev, state):
+        logits, state = decoder_step(embed, lstm, out_layer, y_prev, state)
+        return logits.softmax(-1), state
+    _fails(check_seq2seq_decoder_step, probs, "logits are probabilities", "or their log_softmax")
 
 
 def test_step_old_state_returned():
@@ -181,14 +208,17 @@ def test_step_time_axis_missing():
     def no_axis(embed, lstm, out_layer, y_prev, state):
         out, state = lstm(embed(y_prev)[:, None], state)
         return out_layer(out), state
-    _fails(check_seq2seq_decoder_step, no_axis, "logits (compared after log-softmax) has shape (3, 1, 7)", "out[:, 0]")
+    _fails(check_seq2seq_decoder_step, no_axis, "logits (compared after log-softmax) has shape (3, 1, 7)",
+           "time axis of length 1; drop it")
 
 
 def test_step_time_axis_first():
     def time_first(embed, lstm, out_layer, y_prev, state):
         out, state = lstm(embed(y_prev)[None], state)
         return out_layer(out[0]), state
-    _fails(check_seq2seq_decoder_step, time_first, "your function raised", "x[:, None] is (batch, 1, emb)")
+    msg = _fails(check_seq2seq_decoder_step, time_first, "your function raised", "(batch, time, emb)",
+                 "time axis of length 1")
+    assert "x[:, None]" not in msg and "out[:, 0]" not in msg, msg
 
 
 # -------------------------------------------------------- teacher_forced_loss
@@ -218,11 +248,40 @@ def test_loss_not_shifted():
     _fails(check_teacher_forced_loss, _loss(shift=False), "the targets are not shifted", "<bos>")
 
 
-def test_loss_whole_target_as_input():
+def test_loss_whole_target_last_logits_dropped_is_correct(capsys):
+    """The decoder is causal, so running it on all of tgt and dropping the last logits gives the same loss."""
     def whole(decoder_logits, tgt):
-        logits = decoder_logits(tgt)
-        return F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), tgt[:, 1:].reshape(-1), ignore_index=PAD)
-    _fails(check_teacher_forced_loss, whole, "the decoder was given the whole target")
+        logits = decoder_logits(tgt)[:, :-1]
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt[:, 1:].reshape(-1), ignore_index=PAD)
+    check_teacher_forced_loss(whole)
+    assert capsys.readouterr().out.startswith("✓ ")
+
+
+def test_loss_whole_target_first_logits_dropped():
+    def echo(decoder_logits, tgt):
+        logits = decoder_logits(tgt)[:, 1:]
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt[:, 1:].reshape(-1), ignore_index=PAD)
+    _fails(check_teacher_forced_loss, echo, "read all of tgt and its first logits were dropped", "y_t itself")
+
+
+def test_loss_d2l_padding_bug_is_named():
+    """PAD zeroed, then the mean over every position (the older d2l MaskedSoftmaxCELoss)."""
+    def d2l(decoder_logits, tgt):
+        dec_in, target = tgt[:, :-1], tgt[:, 1:]
+        logits = decoder_logits(dec_in)
+        nll = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), reduction="none")
+        return (nll * (target != PAD).reshape(-1)).mean()
+    _fails(check_teacher_forced_loss, d2l, 'case "batch of 3', "d2l's padding bug", "divides by every position")
+
+
+def test_loss_d2l_per_sequence_form_is_named_too():
+    """d2l's own form: the masked loss averaged over all positions of each sequence, then over the batch."""
+    def d2l(decoder_logits, tgt):
+        dec_in, target = tgt[:, :-1], tgt[:, 1:]
+        logits = decoder_logits(dec_in)
+        nll = F.cross_entropy(logits.transpose(1, 2), target, reduction="none")     # (batch, T - 1)
+        return (nll * (target != PAD)).mean(dim=1).mean()
+    _fails(check_teacher_forced_loss, d2l, "d2l's padding bug")
 
 
 def test_loss_shifted_wrong_way():
@@ -298,6 +357,30 @@ def test_decode_bos_in_output():
 
 def test_decode_writes_after_eos():
     _fails(check_greedy_decode, _decode(pad_after=False), "keeps writing after its <eos>")
+
+
+def test_decode_eos_overwritten_by_pad():
+    """`finished` updated before the PAD substitution: each row's own <eos> becomes PAD."""
+    def decode(step, state, batch_size, max_len):
+        y = torch.full((batch_size,), BOS, dtype=torch.long)
+        finished = torch.zeros(batch_size, dtype=torch.bool)
+        tokens = []
+        for _ in range(max_len):
+            logits, state = step(y, state)
+            y = logits.argmax(-1)
+            finished = finished | (y == EOS)
+            y = torch.where(finished, torch.full_like(y, PAD), y)
+            tokens.append(y)
+            if finished.all():
+                break
+        return torch.stack(tokens, dim=1)
+    msg = _fails(check_greedy_decode, decode, "row 0 is [4, 5, 0", "own <eos> was replaced by PAD")
+    assert "feeds it back" not in msg, msg
+
+
+def test_decode_causes_do_not_give_the_line():
+    msg = _fails(check_greedy_decode, _decode(pad_after=False), "keeps writing after its <eos>")
+    assert "torch.where" not in msg, msg
 
 
 def test_decode_feeds_bos_every_step():

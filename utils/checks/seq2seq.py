@@ -5,8 +5,10 @@ The references are independent of the learner's way of writing the code:
 
 - the encoder is compared with the same ``torch.nn.LSTM`` run on each sequence alone,
   without any padding (float64);
-- the decoder step with ``torch.nn.LSTMCell`` holding the same weights;
-- the loss with a plain loop over every real target token of every sequence;
+- the decoder step with ``torch.nn.LSTMCell`` holding the same weights, its scores compared
+  after log-softmax (so raw scores and log-probabilities are both accepted, the same rule as 12);
+- the loss with a plain loop over every real target token of every sequence (running the
+  decoder on all of ``tgt`` and dropping the last logits is accepted: the decoder is causal);
 - greedy decoding with a scripted decoder whose every output is known in advance, and
   which notices when it is fed the wrong token, a stale state, or called too often.
 """
@@ -37,10 +39,10 @@ def _modules(seed, vocab, emb, hidden, out=None):
     return embed, lstm, layer
 
 
-def _padded(seqs):
-    """list of lists of ids -> (batch, max_len) long tensor padded with PAD, and lengths (batch,)."""
+def _padded(seqs, extra=0):
+    """list of lists of ids -> (batch, max_len + extra) long tensor padded with PAD, and lengths (batch,)."""
     lengths = torch.tensor([len(s) for s in seqs])
-    out = torch.full((len(seqs), int(lengths.max())), PAD, dtype=torch.long)
+    out = torch.full((len(seqs), int(lengths.max()) + extra), PAD, dtype=torch.long)
     for i, s in enumerate(seqs):
         out[i, :len(s)] = torch.tensor(s)
     return out, lengths
@@ -63,11 +65,13 @@ def _encode_cases():
     def seqs(lengths):
         return [list(rng.integers(3, V, size=n)) for n in lengths]
 
-    return {
-        "batch of 4, lengths 5, 2, 7, 4 (not sorted)": (seqs([5, 2, 7, 4]), V, 5, 6),
-        "batch of 1, no padding": (seqs([6]), V, 4, 3),
-        "a sequence of length 1 beside one of length 6": (seqs([1, 6]), V, 3, 5),
-        "batch of 3, all of length 3 (no padding at all)": (seqs([3, 3, 3]), V, 4, 4),
+    return {  # (sequences, vocabulary, embedding size, hidden size, extra PAD columns after the longest row)
+        "batch of 4, lengths 5, 2, 7, 4 (not sorted)": (seqs([5, 2, 7, 4]), V, 5, 6, 0),
+        "batch of 1, no padding": (seqs([6]), V, 4, 3, 0),
+        "a sequence of length 1 beside one of length 6": (seqs([1, 6]), V, 3, 5, 0),
+        "batch of 3, all of length 3 (no padding at all)": (seqs([3, 3, 3]), V, 4, 4, 0),
+        "batch of 2, lengths 3 and 2, src 5 wide (two columns of PAD after the longest row)":
+            (seqs([3, 2]), V, 4, 3, 2),
     }
 
 
@@ -81,14 +85,14 @@ def _lstm_alone(embed, lstm, seq):
 def check_encode(encode):
     """Check encode(embed, lstm, src, lengths) -> (outputs, (h_n, c_n)): the state at each sequence's last valid step."""
     chk = Check("encode", reference="the LSTM run on each sequence alone, without padding")
-    for k, (case, (seqs, V, E, H)) in enumerate(_encode_cases().items()):
+    for k, (case, (seqs, V, E, H, extra)) in enumerate(_encode_cases().items()):
         embed, lstm, _ = _modules(110 + k, V, E, H)
-        src, lengths = _padded(seqs)
+        src, lengths = _padded(seqs, extra)
         B, S = src.shape
         got = chk.call(encode, embed, lstm, src.clone(), lengths.clone(), case=case,
-                       cause="embed the ids, then pack_padded_sequence(x, lengths, batch_first=True, "
-                             "enforce_sorted=False) (the batch is not sorted by length), run the LSTM on the "
-                             "packed batch, and pad_packed_sequence(..., batch_first=True, total_length=src.shape[1]).")
+                       cause="the LSTM is batch-first and wants embedded vectors, and pack_padded_sequence wants "
+                             "the lengths on the CPU and, as they are not sorted here, its enforce_sorted argument "
+                             "(read its docstring); the LSTM accepts the packed batch as it is.")
         outputs, state = _pair(got, "encode's return value", chk, case,
                                "return outputs and the final state as the LSTM does: `return outputs, (h_n, c_n)`.")
         h_n, c_n = _pair(state, "the state (second item of the return value)", chk, case,
@@ -119,11 +123,17 @@ def check_encode(encode):
                                    "c_n holds h_n: the LSTM's state is (h, c), two different vectors.": want_h},
                          cause="c_n[0, b] must be the cell state after token lengths[b] - 1 of sequence b.")
         out = as_array(outputs)
+        n_max = int(lengths.max())
+        if out is not None and S > n_max and out.shape == (B, n_max, H):
+            chk.fail(case, f"outputs has shape {fmt_shape(out.shape)}, expected {fmt_shape((B, S, H))} = "
+                           f"(batch, src_len, hidden_dim): it stops at the longest row ({n_max}), but src is {S} wide.",
+                     "unpacking pads only up to the longest row unless it is told the width to restore: "
+                     "pad_packed_sequence has an argument for that (total_length), so outputs line up with src.")
         chk.expect(out is not None and out.shape == (B, S, H), case=case,
                    what=f"outputs has shape {fmt_shape(out.shape) if out is not None else type(outputs).__name__}, "
                         f"expected {fmt_shape((B, S, H))} = (batch, src_len, hidden_dim).",
-                   cause="pad_packed_sequence(..., batch_first=True, total_length=src.shape[1]) gives back every "
-                         "position of the padded batch.")
+                   cause="unpack the LSTM's packed outputs (pad_packed_sequence, batch first) to one padded tensor "
+                         "as wide as src: every position of the batch, zeros after each row's end.")
         for b, (o, _, _) in enumerate(ref):
             n = int(lengths[b])
             chk.expect_close(out[b, :n], o, case=case, name=f"outputs[{b}, :{n}] (the valid steps of sequence {b})",
@@ -165,9 +175,8 @@ def check_seq2seq_decoder_step(decoder_step):
         h = torch.as_tensor(rng.normal(0, scale, size=(1, B, H)))
         c = torch.as_tensor(rng.normal(0, 2 * scale, size=(1, B, H)))
         got = chk.call(decoder_step, embed, lstm, layer, y_prev.clone(), (h.clone(), c.clone()), case=case,
-                       cause="y_prev is (batch,) token ids: embed them to (batch, emb), add the time axis "
-                             "(x[:, None] is (batch, 1, emb) for a batch_first LSTM), run lstm(x, state), and "
-                             "apply out_layer to the output of that single step.")
+                       cause="y_prev is (batch,) token ids, and a batch_first LSTM wants (batch, time, emb): "
+                             "one step is a time axis of length 1, at position 1; the LSTM also takes the state.")
         logits, state = _pair(got, "decoder_step's return value", chk, case,
                               "return the logits and the new state: `return logits, (h, c)`.")
         h_new, c_new = _pair(state, "the new state", chk, case, "the state is the pair (h, c).")
@@ -180,9 +189,9 @@ def check_seq2seq_decoder_step(decoder_step):
             probs = want.softmax(-1).numpy()
             chk.expect(not np.allclose(got_logits, probs, atol=1e-8), case=case,
                        what="logits are probabilities (they sum to 1 in every row).",
-                       cause="return the raw scores of out_layer; the loss (cross_entropy) and argmax work on "
-                             "scores, and cross_entropy applies log-softmax itself.")
-        # logits are compared up to a constant per row: log-softmax of both must agree
+                       cause="return the raw scores of out_layer (or their log_softmax, which is accepted too); "
+                             "cross_entropy applies log-softmax itself, so probabilities would be squashed twice.")
+        # scores and log-probabilities are both accepted: compared after log-softmax, which leaves log-probs as they are
         chk.expect_close(_log_softmax(got_logits) if got_logits is not None and got_logits.ndim >= 1 else got_logits,
                          _log_softmax(want.numpy()), case=case, name="logits (compared after log-softmax)",
                          shape_meaning="(batch, vocab)", atol=1e-9,
@@ -190,8 +199,8 @@ def check_seq2seq_decoder_step(decoder_step):
                                    "call lstm(x, state).": _log_softmax(zero_logits.numpy()),
                                    "out_layer was applied to the cell state c; the prediction is made from h.":
                                        _log_softmax(from_c.numpy())},
-                         shape_cause="logits are (batch, vocab): take the output of the single step, out[:, 0], "
-                                     "before out_layer (or squeeze the time axis).",
+                         shape_cause="logits are (batch, vocab): the LSTM's output still has its time axis of "
+                                     "length 1; drop it before out_layer.",
                          cause="logits = out_layer(h_next), where h_next is the LSTM's output for this one step.")
         for name, value, ref, old in [("h", h_new, want_h[None], h), ("c", c_new, want_c[None], c)]:
             chk.expect_close(value, ref, case=case, name=f"the new state's {name}", shape_meaning="(1, batch, hidden_dim)",
@@ -213,6 +222,10 @@ class _Recorder:
 
     def __call__(self, dec_in):
         self.inputs.append(dec_in.detach().clone() if isinstance(dec_in, torch.Tensor) else dec_in)
+        return self.logits(dec_in)
+
+    def logits(self, dec_in):
+        """The decoder's logits (batch, T, V) for dec_in (batch, T), without recording the call."""
         out, _ = self.lstm(self.embed(dec_in))
         return self.layer(out)
 
@@ -263,23 +276,22 @@ def check_teacher_forced_loss(teacher_forced_loss):
 
         want, per_seq = _loss_reference(logits_of, rows)
         got = chk.call(teacher_forced_loss, dec, tgt.clone(), case=case,
-                       cause="decoder_logits takes (batch, T) ids and returns (batch, T, vocab) logits: "
-                             "call it on tgt[:, :-1] and compare with tgt[:, 1:].")
+                       cause="decoder_logits takes (batch, T) ids and returns (batch, T, vocab) logits; "
+                             "cross_entropy wants the scores as (N, vocab) and the targets as (N,).")
         # what was the decoder given?
         chk.expect(len(dec.inputs) >= 1, case=case, what="decoder_logits was never called.",
                    cause="the loss must come from the decoder's logits: logits = decoder_logits(tgt[:, :-1]).")
         given = dec.inputs[-1]
         T = tgt.shape[1]
-        if isinstance(given, torch.Tensor) and given.shape == tgt.shape and torch.equal(given, tgt):
-            chk.fail(case, f"the decoder was given the whole target tgt, {fmt_shape(tgt.shape)}, including the last "
-                           f"token.", "the decoder reads <bos> y_1 ... y_n (tgt[:, :-1]) and is asked for "
-                                      "y_1 ... y_n <eos> (tgt[:, 1:]): the targets are the inputs shifted by one.")
+        # The decoder is causal: its logits for tgt[:, :-1] are the first T - 1 of its logits for the whole tgt.
+        # So feeding all of tgt and dropping the last logits is a correct alternative; the value decides.
+        whole = isinstance(given, torch.Tensor) and given.shape == tgt.shape and torch.equal(given, tgt)
         if isinstance(given, torch.Tensor) and given.shape == (tgt.shape[0], T - 1) and torch.equal(given, tgt[:, 1:]):
             chk.fail(case, "the decoder was given tgt[:, 1:], which starts after <bos>.",
                      "shifted the wrong way: the decoder's input is tgt[:, :-1] (starting with <bos>) and its "
                      "targets are tgt[:, 1:] (ending with <eos>).")
-        chk.expect(isinstance(given, torch.Tensor) and given.shape == (tgt.shape[0], T - 1)
-                   and torch.equal(given, tgt[:, :-1]), case=case,
+        chk.expect(whole or (isinstance(given, torch.Tensor) and given.shape == (tgt.shape[0], T - 1)
+                             and torch.equal(given, tgt[:, :-1])), case=case,
                    what=f"the decoder was given ids of shape "
                         f"{fmt_shape(given.shape) if isinstance(given, torch.Tensor) else type(given).__name__}"
                         f", expected tgt[:, :-1] of shape {fmt_shape((tgt.shape[0], T - 1))}.",
@@ -292,18 +304,27 @@ def check_teacher_forced_loss(teacher_forced_loss):
         chk.expect(got.requires_grad, case=case, what="the loss does not require a gradient: it cannot train anything.",
                    cause="compute it with torch operations on the logits, without .detach(), .item() or NumPy.")
         with torch.no_grad():
-            logits = dec(tgt[:, :-1]).numpy()
+            logits = dec.logits(tgt[:, :-1]).numpy()
+            logits_whole = dec.logits(tgt).numpy()
         logp = _log_softmax(logits)
         target = tgt[:, 1:].numpy()
         nll = -np.take_along_axis(logp, target[..., None], axis=-1)[..., 0]
         real = target != PAD
         same_as_input = -np.take_along_axis(logp, tgt[:, :-1].numpy()[..., None], axis=-1)[..., 0]
         in_mask = tgt[:, :-1].numpy() != PAD
+        # all of tgt fed, the first logits dropped: the logits after reading y_t are asked for y_t itself
+        echo = -np.take_along_axis(_log_softmax(logits_whole[:, 1:]), target[..., None], axis=-1)[..., 0]
         chk.expect_close(got, want, case=case, name="the loss", atol=1e-9, mistakes={
             "padding is in the loss: the mean runs over every position, PAD targets included. Mask them out "
             "(mask = targets != PAD) and divide by the number of real tokens.": nll.mean(),
+            "d2l's padding bug: the PAD positions are zeroed but the mean still divides by every position, padding "
+            "included, as the MaskedSoftmaxCELoss of the older (0.x) editions of d2l does. Divide the masked sum "
+            "by the number of real target tokens (the mask's sum).": (nll * real).mean(),
             "the targets are not shifted: at each step the decoder is asked for the token it was just given "
             "(the first target is <bos>). The targets are tgt[:, 1:].": (same_as_input * in_mask).sum() / in_mask.sum(),
+            "the decoder read all of tgt and its first logits were dropped, so the logits after reading y_t are "
+            "asked for y_t itself. Keep the logits of the first T - 1 steps (the last ones, after <eos>, are the "
+            "ones no target needs).": (echo * real).sum() / real.sum(),
             "<eos> is left out of the loss: the model must learn to predict <eos>, or decoding never stops.":
                 (nll * (real & (target != EOS))).sum() / max((real & (target != EOS)).sum(), 1),
             "the loss is summed, not averaged over the real tokens.": (nll * real).sum(),
@@ -415,17 +436,17 @@ def check_greedy_decode(greedy_decode):
             if isinstance(cause, _TooManySteps):
                 chk.fail(case, f"decoding never stops: step was called more than {max_len + 3} times with "
                                f"max_len = {max_len}.",
-                         "loop at most max_len times (for _ in range(max_len)), and stop earlier once every row "
-                         "has produced <eos>.")
+                         "loop at most max_len times, and stop earlier once every row has produced <eos>.")
             if dec.bad_batch is not None:
                 chk.fail(case, f"step was called with y_prev of shape {dec.bad_batch}, expected ({len(scripts)},).",
-                         "start from torch.full((batch_size,), BOS) and feed back logits.argmax(-1), one id per row.")
+                         "y_prev holds one id per row, (batch,): <bos> for every row at the first step, then each "
+                         "row's own most likely token (the argmax over the vocabulary axis).")
             raise
         arr = as_array(got)
         chk.expect(arr is not None and arr.ndim == 2 and arr.shape[0] == len(scripts), case=case,
                    what=f"the result has shape {fmt_shape(arr.shape) if arr is not None else type(got).__name__}, "
                         f"expected (batch, steps) = {fmt_shape(want.shape)}.",
-                   cause="stack the predicted ids of every step along axis 1: torch.stack(tokens, dim=1).")
+                   cause="put the (batch,) ids of the steps side by side along a new axis 1, giving (batch, steps).")
         chk.expect(not (arr.shape[1] >= 1 and np.all(arr[:, 0] == BOS)), case=case,
                    what="the result starts with <bos> in every row.",
                    cause="<bos> is the decoder's first input, never an output: return only the predicted tokens.")
@@ -442,8 +463,8 @@ def check_greedy_decode(greedy_decode):
         if arr.shape[1] > L:
             chk.fail(case, f"decoding did not stop when every row had produced <eos>: it ran {dec.calls} steps, "
                            f"all rows had finished after {L}.",
-                     "stop the loop as soon as every row is finished (`if finished.all(): break`); a long batch "
-                     "would otherwise always run to max_len.")
+                     "stop the loop as soon as every row is finished; a long batch would otherwise always run "
+                     "to max_len.")
         chk.expect(arr.shape[1] == L, case=case,
                    what=f"the result has {arr.shape[1]} steps, expected {L}.",
                    cause=f"decode until every row has produced <eos>, or max_len = {max_len} steps.")
@@ -452,10 +473,19 @@ def check_greedy_decode(greedy_decode):
             if not np.array_equal(row, exp):
                 n = int(np.argmax(row != exp))
                 after_eos = EOS in list(exp[:n])
+                own_eos_lost = exp[n] == EOS and row[n] == PAD
+                if own_eos_lost:
+                    cause = ("the row's own <eos> was replaced by PAD: the row was marked finished by the <eos> it "
+                             "had just predicted, before that <eos> was written down. A row counts as finished "
+                             "only from the step after its <eos>: write the step's tokens first, then update "
+                             "which rows are finished.")
+                elif after_eos:
+                    cause = ("a row keeps writing after its <eos>: once a row is finished, its later positions "
+                             "must be PAD (0), whatever the decoder predicts for it.")
+                else:
+                    cause = "each step takes the argmax of the logits and feeds it back."
                 chk.fail(case, f"row {b} is {row.tolist()}, expected {exp.tolist()} (first difference at step {n}).",
-                         "a row keeps writing after its <eos>: once a row is finished, put PAD (0) in its later "
-                         "positions (torch.where(finished, PAD, y))." if after_eos else
-                         "each step takes the argmax of the logits and feeds it back.")
+                         cause)
         chk.expect(dec.calls == L, case=case,
                    what=f"step was called {dec.calls} times for a result of {L} steps.",
                    cause="call step once per output position.")
