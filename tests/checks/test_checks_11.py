@@ -296,7 +296,8 @@ def test_loss_eos_left_out():
 
 
 def test_loss_mask_from_inputs():
-    _fails(check_teacher_forced_loss, _loss(mask="inputs"), "the mask was built from the inputs")
+    msg = _fails(check_teacher_forced_loss, _loss(mask="inputs"), "the mask was built from the inputs")
+    assert "one PAD target" in msg and "<eos> is lost" not in msg
 
 
 def test_loss_sum():
@@ -401,3 +402,10 @@ def test_step_called_instead_of_passed_names_the_renamed_check():
     """The check is check_seq2seq_decoder_step (12 has its own check_decoder_step): its hint says so."""
     msg = _fails(check_seq2seq_decoder_step, 42, "expected a function", "check_seq2seq_decoder_step(decoder_step)")
     assert "check_decoder_step(" not in msg, msg
+
+
+def test_step_of_notebook_12_is_sent_to_its_own_check():
+    def decoder_step(model, words, state):  # notebook 12's interface, given to notebook 11's check
+        return model(words, state)
+
+    _fails(check_seq2seq_decoder_step, decoder_step, "notebook 12's decoder step", "check_decoder_step")

@@ -15,6 +15,8 @@ The references are independent of the learner's way of writing the code:
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -161,9 +163,25 @@ def _log_softmax(a):
     return a - m - np.log(np.exp(a - m).sum(axis=-1, keepdims=True))
 
 
+def _captioning_style(fn) -> bool:
+    """True when fn has notebook 12's signature decoder_step(model, words, state)."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    required = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
+    return len(required) == 3 or {"model", "words"} <= {p.name for p in params}
+
+
 def check_seq2seq_decoder_step(decoder_step):
     """Check decoder_step(embed, lstm, out_layer, y_prev, state) -> (logits, (h, c)) against torch.nn.LSTMCell."""
     chk = Check("decoder_step", reference="torch.nn.LSTMCell", check_name="check_seq2seq_decoder_step")
+    if callable(decoder_step) and _captioning_style(decoder_step):
+        chk.fail(None, "your decoder_step takes (model, words, state): that is notebook 12's decoder step. "
+                       "check_seq2seq_decoder_step is notebook 11's check, and it calls "
+                       "decoder_step(embed, lstm, out_layer, y_prev, state) with the three parts passed apart.",
+                 "in notebook 12, check your decoder_step with check_decoder_step; in notebook 11, write "
+                 "decoder_step(embed, lstm, out_layer, y_prev, state) (Exercise 2).")
     rng = np.random.default_rng(1102)
     cases = {"batch of 3, a non-zero state": (3, 7, 4, 5, 0.8),
              "batch of 1": (1, 6, 3, 4, 0.8),
@@ -330,7 +348,9 @@ def check_teacher_forced_loss(teacher_forced_loss):
             "the loss is summed, not averaged over the real tokens.": (nll * real).sum(),
             "the loss is averaged per sequence, then over the batch: average over all real target tokens, "
             "so every token counts the same.": float(np.mean(per_seq)),
-            "the mask was built from the inputs tgt[:, :-1] instead of the targets tgt[:, 1:], so <eos> is lost.":
+            "the mask was built from the inputs tgt[:, :-1] instead of the targets tgt[:, 1:]: the step that "
+            "reads <eos> counts too, so every padded row puts one PAD target into the loss. The mask says which "
+            "targets are real: tgt[:, 1:] != PAD.":
                 (nll * in_mask).sum() / in_mask.sum(),
         }, cause="the loss is the mean of -log p(target token) over the positions where tgt[:, 1:] != PAD.")
         for p in dec.params():
