@@ -77,9 +77,9 @@ def test_solutions_pass(capsys):
     check_SentimentRNN(SentimentRNN)
     check_SentimentRNN(GatherRNN)
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "✓ build_vocab: 4/4 cases match collections.Counter"
+    assert out[0] == "✓ build_vocab: 5/5 cases match collections.Counter"
     assert out[1].startswith("✓ encode_batch: 5/5 cases match a row-by-row loop")
-    assert out[2].startswith("✓ embeddings: 8/8 cases match a NumPy one-hot product")
+    assert out[2].startswith("✓ embeddings: 10/10 cases match a NumPy one-hot product")
     assert out[3].startswith("✓ last_valid_state: 4/4 cases match pack_padded_sequence's h_n")
     assert out[4].startswith("✓ SentimentRNN: 5/5 cases match a packed torch.nn.RNN")
 
@@ -112,6 +112,7 @@ def _fails(check, *fns, match):
     (lambda s, m: build_vocab(s, m, specials=()), "<pad> and <unk> are missing"),
     (lambda s, m: build_vocab(s, m, key=lambda w: w), "not sorted by count"),
     (lambda s, m: list(build_vocab(s, m)), "expected a dict"),
+    (lambda s, m: build_vocab([sorted(set(x)) for x in s], m), "counts the sentences a word occurs in"),
 ])
 def test_build_vocab_mistakes(wrong, match):
     _fails(check_build_vocab, wrong, match=match)
@@ -126,9 +127,36 @@ def test_build_vocab_mistakes(wrong, match):
     (lambda s, v: (encode_batch(s, v)[0], encode_batch(s, v)[1] - 1), "one short"),
     (lambda s, v: (encode_batch(s, v)[0].float(), encode_batch(s, v)[1]), "tensor of integers"),
     (lambda s, v: encode_batch(s, v)[0], "pair"),
+    (lambda s, v: pad_in_place(s, v), "encode_batch changed the sentences it was given"),
+    (lambda s, v: encode_batch([[v.setdefault(w, 1) and w for w in x] for x in s], v), "encode_batch changed stoi"),
 ])
 def test_encode_batch_mistakes(wrong, match):
     _fails(check_encode_batch, wrong, match=match)
+
+
+def pad_in_place(sentences, stoi):
+    """The review's miss: right values, but the caller's lists are padded (s += ['<pad>'] * k)."""
+    T = max(len(s) for s in sentences)
+    lengths = torch.tensor([len(s) for s in sentences])
+    for s in sentences:
+        s += ["<pad>"] * (T - len(s))
+    return torch.tensor([[stoi.get(w, stoi["<unk>"]) for w in s] for s in sentences]), lengths
+
+
+def test_encode_batch_in_place_message_says_why():
+    with pytest.raises(CheckFailure, match="running the cell twice pads the data twice"):
+        check_encode_batch(pad_in_place)
+
+
+@pytest.mark.parametrize("alternative", [
+    lambda s, v: tuple(t.to(torch.int32) for t in encode_batch(s, v)),          # int32 ids and lengths
+    lambda s, v: encode_batch([x + [] for x in s], v),                           # pads its own copies
+    lambda s, v: (torch.nn.utils.rnn.pad_sequence([torch.tensor([v.get(w, 1) for w in x]) for x in s],
+                                                  batch_first=True), torch.tensor([len(x) for x in s])),
+])
+def test_encode_batch_correct_alternatives_pass(alternative, capsys):
+    check_encode_batch(alternative)
+    assert capsys.readouterr().out.startswith("✓ encode_batch: 5/5")
 
 
 # ------------------------------------------------------------------- embeddings
@@ -137,10 +165,28 @@ def test_encode_batch_mistakes(wrong, match):
     ((lambda ids, W: np.eye(W.shape[1])[ids] @ W, lookup_embed), "without its transpose"),
     ((one_hot_embed, lambda ids, W: W[ids]), "without its transpose"),
     ((one_hot_embed, lambda ids, W: W.T[(ids + 1) % W.shape[1]]), "shifted by one"),
-    ((lambda ids, W: (np.eye(W.shape[1])[ids] @ W.T).astype(np.float32), lookup_embed), "differs"),
+    ((lambda ids, W: (np.eye(W.shape[1])[ids] @ W.T).astype(np.float32), lookup_embed), "your result is float32"),
+    ((lambda ids, W: np.eye(W.shape[1], dtype=np.float32)[ids] @ W.T.astype(np.float32), lookup_embed),
+     "keep float64"),
+    ((lambda ids, W: W.T[ids], lookup_embed), "never multiplied by column 11"),          # the review's miss
+    ((lambda ids, W: np.take(W, ids, axis=1).transpose(1, 2, 0), lookup_embed), "picks the columns directly"),
+    ((lambda ids, W: torch.as_tensor(W).T[torch.as_tensor(ids)], lookup_embed), "never multiplied"),
+    ((one_hot_embed, one_hot_embed), "lookup_embed multiplied by every column"),
 ])
 def test_embeddings_mistakes(fns, match):
     _fails(check_embeddings, *fns, match=match)
+
+
+@pytest.mark.parametrize("one_hot", [
+    one_hot_embed,
+    lambda ids, W: torch.nn.functional.one_hot(torch.as_tensor(ids), W.shape[1]).double() @ torch.as_tensor(W).T,
+    lambda ids, W: np.einsum("btv,dv->btd", np.eye(W.shape[1])[ids], W),
+    lambda ids, W: (np.eye(W.shape[1])[ids][..., None] * W.T).sum(axis=-2),
+])
+def test_embeddings_correct_products_pass(one_hot, capsys):
+    """Any real one-hot product passes, a float64 torch tensor included (the review's alternative)."""
+    check_embeddings(one_hot, lookup_embed)
+    assert capsys.readouterr().out.startswith("✓ embeddings: 10/10")
 
 
 def test_embeddings_transposed_lookup_is_named():
@@ -158,9 +204,24 @@ def test_embeddings_transposed_lookup_is_named():
     (lambda hs, L: hs[:, 0], "first state"),
     (lambda hs, L: hs.mean(1), "mean of the states"),
     (lambda hs, L: hs[:, L - 1], "hs\\[:, lengths - 1\\]"),
+    (lambda hs, L: hs[torch.arange(len(L)), L], "IndexError(.|\\n)*lengths\\[b\\] - 1"),     # the review's row
 ])
 def test_last_valid_state_mistakes(wrong, match):
     _fails(check_last_valid_state, wrong, match=match)
+
+
+def test_last_valid_state_loop_passes(capsys):
+    """A Python loop is slower but right: the spec's "without a loop" is advice, not graded."""
+    check_last_valid_state(lambda hs, L: torch.stack([hs[b, int(L[b]) - 1] for b in range(len(L))]))
+    assert capsys.readouterr().out.startswith("✓ last_valid_state: 4/4")
+
+
+def test_last_valid_state_other_crashes_get_no_index_cause():
+    def crashes(hs, L):
+        raise ValueError("something else")
+    with pytest.raises(CheckFailure) as info:
+        check_last_valid_state(crashes)
+    assert "lengths[b] - 1" not in str(info.value)
 
 
 # ------------------------------------------------------------------ SentimentRNN

@@ -5,6 +5,14 @@ References are independent of the learner's code: collections.Counter for the
 vocabulary, a row-by-row loop for the encoding, the one-hot product computed by NumPy,
 ``torch.nn.utils.rnn.pack_padded_sequence`` for the last valid state, and a packed
 ``torch.nn.RNN`` holding the learner's own weights for the classifier.
+
+Two checks also look at *how* the answer was computed, because a later cell depends on it:
+``check_encode_batch`` hands over lists (and a vocabulary) it keeps and compares them after
+the call (a function that pads the caller's lists in place pads the notebook's data again at
+every run), and ``check_embeddings`` gives W_xh a NaN in the column of a word absent from
+the batch: a real one-hot product multiplies that column by zeros, and 0 x NaN = NaN spreads
+to every entry, while a lookup never reads it (the cost cells after the exercise measure the
+one-hot product, so it must really be one).
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ import numpy as np
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from .core import Check, as_array, fmt_shape
+from .core import Check, CheckFailure, as_array, fmt_shape
 
 __all__ = ["check_build_vocab", "check_encode_batch", "check_embeddings", "check_last_valid_state",
            "check_SentimentRNN"]
@@ -33,6 +41,7 @@ def _ref_vocab(sentences, min_count):
 
 def _vocab_cases():
     return {
+        "a word repeated inside one sentence": ([["so", "so", "good"], ["good", "bad"]], 2),
         "min_count 2": ([["good", "film"], ["bad", "film"], ["good", "good", "plot"], ["bad"]], 2),
         "min_count 1 keeps every word": ([["not", "bad"], ["bad", "at", "all"]], 1),
         "min_count 3, ties broken alphabetically": (
@@ -58,6 +67,11 @@ def _vocab_mistakes(sentences, min_count):
         {w: i for i, w in enumerate(ge)}
     m["the words are not sorted by count (most frequent first, ties alphabetically)."] = \
         {w: i for i, w in enumerate([PAD, UNK] + sorted(ge))}
+    sentence_counts = Counter(w for s in sentences for w in set(s))
+    m["this counts the sentences a word occurs in (set(s)), not its occurrences: a word used twice in one "
+      "sentence counts twice. Count every occurrence."] = \
+        {w: i for i, w in enumerate([PAD, UNK] + sorted((w for w, c in sentence_counts.items() if c >= min_count),
+                                                        key=lambda w: (-sentence_counts[w], w)))}
     return m
 
 
@@ -115,7 +129,20 @@ def check_encode_batch(encode_batch):
     """Check encode_batch(sentences, stoi) -> (ids, lengths) against a row-by-row loop."""
     chk = Check("encode_batch", reference="a row-by-row loop")
     for case, sentences in _encode_cases().items():
-        got = chk.call(encode_batch, [list(s) for s in sentences], dict(_STOI), case=case)
+        # The learner gets lists the check keeps, as the notebook passes its own token lists:
+        # a function that pads or extends them in place must be seen doing it.
+        given, given_stoi = [list(s) for s in sentences], dict(_STOI)
+        got = chk.call(encode_batch, given, given_stoi, case=case, copy_args=False)
+        chk.expect(given == [list(s) for s in sentences], case=case,
+                   what=f"encode_batch changed the sentences it was given: {sentences!r} became {given!r}.",
+                   cause="pad the rows of the ids tensor, never the caller's lists: `s += [...]` or `s.append` "
+                         "extends the list in place, so running the cell twice pads the data twice, and the "
+                         "pads are counted as words by the next build_vocab.")
+        chk.expect(given_stoi == _STOI, case=case,
+                   what="encode_batch changed stoi: "
+                        f"{sorted(set(given_stoi.items()) ^ set(_STOI.items()))[:4]} were added or changed.",
+                   cause="read stoi without writing to it: stoi.get(w, stoi['<unk>']) leaves the vocabulary as "
+                         "it is; stoi.setdefault(w, ...) or stoi[w] = ... adds the unknown words to it.")
         chk.expect(isinstance(got, tuple) and len(got) == 2, case=case,
                    what=f"encode_batch returned {type(got).__name__}, expected a pair (ids, lengths).",
                    cause="end with `return ids, lengths`.")
@@ -160,9 +187,27 @@ def _emb_cases():
     return cases
 
 
+def _nan_column_case():
+    """A case whose W_xh holds NaN in the column of a word absent from the batch.
+
+    The one-hot product multiplies EVERY column of W_xh, by 0 for the absent words, and
+    0 x NaN is NaN: its whole result is NaN. A lookup reads only the columns of the words
+    present: its result is finite. So the case tells a product from a lookup in disguise,
+    whatever library computes it.
+    """
+    rng = np.random.default_rng(607)
+    V, d = 12, 3
+    ids = np.array([[2, 5, 0, 0], [7, 2, 9, 1]])
+    W_xh = rng.normal(size=(d, V))
+    W_xh[:, 11] = np.nan                            # word 11 is in no sentence of the batch
+    return ids, W_xh
+
+
 def check_embeddings(one_hot_embed, lookup_embed):
     """Check one_hot_embed(ids, W_xh) and lookup_embed(ids, W_xh) -> (batch, T, d), both equal to
-    the one-hot product computed by NumPy, to 1e-12."""
+    the one-hot product computed by NumPy, to 1e-12; one_hot_embed must really multiply by every
+    column of W_xh (a NaN in an unused column spreads), lookup_embed must read only the columns
+    it needs."""
     chk = Check("embeddings", reference="a NumPy one-hot product")
     for case, (ids, W_xh) in _emb_cases().items():
         d, V = W_xh.shape
@@ -177,12 +222,40 @@ def check_embeddings(one_hot_embed, lookup_embed):
             got = chk.call(fn, ids.copy(), W_xh.copy(), case=f"{name}: {case}",
                            cause="W_xh is (d, |V|) in torch layout: used without its transpose the shapes do not "
                                  "match. The product is one_hot @ W_xh.T; the lookup takes columns W_xh[:, i].")
+            _expect_float64(chk, got, case=f"{name}: {case}", name=name)
             chk.expect_close(got, expected, case=f"{name}: {case}", name=f"{name}'s output",
                              shape_meaning="(batch, T, d)", atol=1e-12, mistakes=mistakes,
                              shape_cause="W_xh is (d, |V|): the embedding of word i is W_xh[:, i], of size d.",
                              cause="one_hot(ids) is (batch, T, |V|) with a single 1 per row; times W_xh.T it "
                                    "picks column ids[b, t] of W_xh.")
-    chk.done(extra="one-hot product == lookup")
+
+    ids, W_xh = _nan_column_case()
+    case = "W_xh holds NaN in the column of word 11, which is in no sentence of the batch"
+    got = as_array(chk.call(one_hot_embed, ids.copy(), W_xh.copy(), case=f"one_hot_embed: {case}"))
+    chk.expect(got is not None and got.shape == ids.shape + (W_xh.shape[0],) and bool(np.isnan(got).all()),
+               case=f"one_hot_embed: {case}",
+               what="one_hot_embed's output is finite here, so it never multiplied by column 11 of W_xh. The "
+                    "one-hot product multiplies every column (by 0 for the words absent from the batch), and "
+                    "0 x NaN = NaN, so every entry of a real product is NaN in this case.",
+               cause="one_hot_embed picks the columns directly, as lookup_embed does. Build the one-hot tensor "
+                     "(batch, T, |V|) and multiply it by W_xh.T: the next cells measure what that costs.")
+    expected = W_xh.T[ids]                              # finite: only the columns of the words present
+    got = chk.call(lookup_embed, ids.copy(), W_xh.copy(), case=f"lookup_embed: {case}")
+    chk.expect_close(got, expected, case=f"lookup_embed: {case}", name="lookup_embed's output",
+                     shape_meaning="(batch, T, d)", atol=1e-12,
+                     cause="NaN means lookup_embed multiplied by every column of W_xh, as the one-hot product "
+                           "does: a lookup reads only the columns ids[b, t] and never touches the others.")
+    chk.done(extra="one-hot product == lookup; the product multiplies every column, the lookup reads only "
+                   "the columns of the words present")
+
+
+def _expect_float64(chk, got, *, case, name):
+    """A float32 result loses the digits the 1e-12 comparison needs: say so, not "values differ"."""
+    arr = as_array(got)
+    if arr is not None and arr.dtype in (np.float32, np.float16):
+        chk.fail(case, f"{name} returned {arr.dtype} values; W_xh is float64.",
+                 "your result is float32 (a one-hot, W_xh or tensor made in float32, e.g. torch's default): "
+                 "keep float64 all the way, as W_xh is.")
 
 
 # -------------------------------------------------------------- last_valid_state
@@ -208,11 +281,23 @@ def _state_cases():
     return cases
 
 
+def _call_naming_index_errors(chk, fn, hs, lengths, *, case):
+    """chk.call, with the likely cause of an index out of range: lengths used as indices."""
+    try:
+        return chk.call(fn, hs, lengths, case=case)
+    except CheckFailure as failure:
+        if isinstance(failure.__cause__, IndexError) and "out of bounds" in str(failure.__cause__):
+            raise CheckFailure(f"{failure}\nLikely cause: lengths[b] is the number of words of row b, one past "
+                               f"the index of its last word (indices run from 0): the last word of row b is at "
+                               f"lengths[b] - 1. A row with no padding has no index lengths[b].") from failure.__cause__
+        raise
+
+
 def check_last_valid_state(last_valid_state):
     """Check last_valid_state(hs, lengths) -> (batch, hidden_dim) against pack_padded_sequence's h_n."""
     chk = Check("last_valid_state", reference="pack_padded_sequence's h_n")
     for case, (hs, lengths, expected) in _state_cases().items():
-        got = chk.call(last_valid_state, hs.clone(), lengths.clone(), case=case)
+        got = _call_naming_index_errors(chk, last_valid_state, hs.clone(), lengths.clone(), case=case)
         B = len(lengths)
         mistakes = {"this is h_T of the padded sequence, hs[:, -1]: the state after the pads. Take the state "
                     "at step lengths[b] - 1 of each row.": hs[:, -1],
@@ -222,8 +307,9 @@ def check_last_valid_state(last_valid_state):
                     "this is the mean of the states over time, not the last valid one.": hs.mean(1)}
         chk.expect_close(got, expected, case=case, name="the last valid states", shape_meaning="(batch, hidden_dim)",
                          atol=1e-12, mistakes=mistakes,
-                         shape_cause="pick ONE step per row: index hs with (torch.arange(batch), lengths - 1) "
-                                     "together; hs[:, lengths - 1] picks every such step for every row.",
+                         shape_cause="pick ONE step per row: index the batch axis and the time axis together, "
+                                     "with two index tensors of shape (batch,); hs[:, lengths - 1] picks every "
+                                     "row's step for every row, (batch, batch, hidden_dim).",
                          cause="row b's answer is hs[b, lengths[b] - 1].")
     chk.done()
 
