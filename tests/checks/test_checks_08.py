@@ -66,13 +66,19 @@ def test_solutions_pass(capsys):
 
 
 def test_variants_that_are_right_pass():
-    def chunks_numpy(ids, T, B):  # numpy out, view-based cut
-        a = np.asarray(ids)
-        n = (len(a) - 1) // (B * T)
-        xs = np.stack([a[b * n * T:(b + 1) * n * T].reshape(n, T) for b in range(B)], axis=1)
-        ys = np.stack([a[b * n * T + 1:(b + 1) * n * T + 1].reshape(n, T) for b in range(B)], axis=1)
+    def chunks_stacked(ids, T, B):  # one stream at a time, stacked on a new axis 1
+        n = (len(ids) - 1) // (B * T)
+        xs = torch.stack([ids[b * n * T:(b + 1) * n * T].reshape(n, T) for b in range(B)], dim=1)
+        ys = torch.stack([ids[b * n * T + 1:(b + 1) * n * T + 1].reshape(n, T) for b in range(B)], dim=1)
         return xs, ys
-    check_make_chunks(chunks_numpy)
+    check_make_chunks(chunks_stacked)
+
+    def chunks_unfold(ids, T, B):  # permute instead of transpose, contiguous copies
+        n = (len(ids) - 1) // (B * T)
+        x = ids[:B * n * T].view(B, n, T).permute(1, 0, 2).contiguous()
+        y = ids[1:B * n * T + 1].view(B, n, T).permute(1, 0, 2).contiguous()
+        return x, y
+    check_make_chunks(chunks_unfold)
 
     def step_detach_input(model, x, y, h):  # detach where the state comes in
         logits, h_last = model(x, None if h is None else h.detach())
@@ -87,6 +93,20 @@ def test_variants_that_are_right_pass():
     def sample_tiny_temp(model, prompt_ids, n, temperature=1.0, generator=None):  # no special case for 0
         return sample(model, prompt_ids, n, max(temperature, 1e-8), generator)
     check_sample(sample_tiny_temp)
+
+    def sample_with_grad(model, prompt_ids, n, temperature=1.0, generator=None):  # no torch.no_grad()
+        logits, h = model(torch.tensor([list(prompt_ids)]))
+        out = []
+        for _ in range(n):
+            last = logits[0, -1].detach()
+            if temperature == 0:
+                c = int(last.argmax())
+            else:
+                c = int(torch.multinomial(F.softmax(last / temperature, -1), 1, generator=generator))
+            out.append(c)
+            logits, h = model(torch.tensor([[c]]), h)
+        return out
+    check_sample(sample_with_grad)
 
 
 @pytest.mark.parametrize("check", [check_make_chunks, check_chunk_step, check_bits_per_char, check_sample])
@@ -147,6 +167,25 @@ def test_chunks_off_by_one_count():
     fails_with(check_make_chunks, f, "n_chunks = (len(ids) - 1) // (B * T)")
 
 
+def test_chunks_numpy_arrays():
+    """NumPy x, y pass every value test, then break the model's nn.Embedding: rejected."""
+    def f(ids, T, B):
+        x, y = make_chunks(ids, T, B)
+        return x.numpy(), y.numpy()
+    fails_with(check_make_chunks, f, "expected a torch.Tensor", "not NumPy arrays")
+
+
+def test_chunks_off_by_one_count_crashes():
+    """n_chunks = len(ids) // (B*T) crashes when len(ids) is a multiple of B*T: the cause is named."""
+    def f(ids, T, B):
+        n = len(ids) // (B * T)
+        L = n * T
+        return ids[:B * L].reshape(B, n, T).transpose(0, 1), ids[1:B * L + 1].reshape(B, n, T).transpose(0, 1)
+    msg = fails_with(check_make_chunks, f, "raised RuntimeError", "one character is kept back",
+                     "(len(ids) - 1) // (B * T)")
+    assert "Likely cause" in msg
+
+
 def test_chunks_swapped():
     def f(ids, T, B):
         x, y = make_chunks(ids, T, B)
@@ -200,6 +239,25 @@ def test_step_loss_item():
     fails_with(check_chunk_step, f, "not loss.item()")
 
 
+def test_step_calls_backward_itself():
+    """Detached state, but backward called inside: the cause is the backward, not the detach."""
+    def f(model, x, y, h):
+        loss, h_next = chunk_step(model, x, y, h)
+        loss.backward()
+        return loss, h_next
+    msg = fails_with(check_chunk_step, f, "called loss.backward() itself", "leave loss.backward()")
+    assert "detach()" not in msg, msg
+
+
+def test_step_backward_inside_retain_graph():
+    """backward(retain_graph=True) inside does not crash later, and is still named."""
+    def f(model, x, y, h):
+        loss, h_next = chunk_step(model, x, y, h)
+        loss.backward(retain_graph=True)
+        return loss, h_next
+    fails_with(check_chunk_step, f, "called loss.backward() itself")
+
+
 # ------------------------------------------------------------- bits_per_char
 
 def test_bits_natural_log():
@@ -247,6 +305,61 @@ def test_sample_temperature_multiplies():
                 logits, h = model(torch.tensor([[c]]), h)
         return out
     fails_with(check_sample, f, "multiplies the logits")
+
+
+def _sample_probs_power(model, prompt_ids, n, temperature=1.0, generator=None):
+    """p ** (1/T), renormalised: the right distribution, but it underflows for a small T."""
+    with torch.no_grad():
+        logits, h = model(torch.tensor([list(prompt_ids)]))
+        out = []
+        for _ in range(n):
+            last = logits[0, -1]
+            if temperature == 0:
+                c = int(torch.argmax(last))
+            else:
+                p = torch.softmax(last, -1) ** (1 / temperature)
+                c = int(torch.multinomial(p / p.sum(), 1, generator=generator))
+            out.append(c)
+            logits, h = model(torch.tensor([[c]]), h)
+    return out
+
+
+def test_sample_probs_power_names_the_underflow():
+    """Rejected at T = 1e-4 with the true cause (underflow), not 'handle temperature 0'."""
+    msg = fails_with(check_sample, _sample_probs_power, "1e-4", "underflows", "softmax(logits / T)")
+    assert "temperature 0 means argmax" not in msg, msg
+
+
+def test_sample_probs_power_without_renormalising():
+    def f(model, prompt_ids, n, temperature=1.0, generator=None):
+        with torch.no_grad():
+            logits, h = model(torch.tensor([list(prompt_ids)]))
+            out = []
+            for _ in range(n):
+                last = logits[0, -1]
+                if temperature == 0:
+                    c = int(torch.argmax(last))
+                else:  # multinomial accepts unnormalised weights, until they are all 0
+                    c = int(torch.multinomial(torch.softmax(last, -1) ** (1 / temperature), 1, generator=generator))
+                out.append(c)
+                logits, h = model(torch.tensor([[c]]), h)
+        return out
+    fails_with(check_sample, f, "underflows")
+
+
+def test_sample_division_by_zero_temperature():
+    """No special case for temperature 0: logits / 0 crashes; the cause is temperature 0."""
+    def f(model, prompt_ids, n, temperature=1.0, generator=None):
+        with torch.no_grad():
+            logits, h = model(torch.tensor([list(prompt_ids)]))
+            out = []
+            for _ in range(n):
+                p = torch.softmax(logits[0, -1] / temperature, -1)
+                c = int(torch.multinomial(p, 1, generator=generator))
+                out.append(c)
+                logits, h = model(torch.tensor([[c]]), h)
+        return out
+    fails_with(check_sample, f, "temperature 0 means argmax")
 
 
 def test_sample_argmax_always():

@@ -113,10 +113,18 @@ def check_make_chunks(make_chunks):
     for case, (ids, T, B) in cases.items():
         x_ref, y_ref = _ref_chunks(ids, T, B)
         mistakes = _chunk_mistakes(ids, T, B)
-        got = chk.call(make_chunks, torch.tensor(ids), T, B, case=case)
+        got = chk.call(make_chunks, torch.tensor(ids), T, B, case=case,
+                       cause=f"n_chunks = (len(ids) - 1) // (B * T) = {(len(ids) - 1) // (B * T)} here: one "
+                             "character is kept back because the last input needs a target, so the targets "
+                             "ids[1 : B*L + 1] exist (L = n_chunks * T).")
         chk.expect(isinstance(got, (tuple, list)) and len(got) == 2, case=case,
                    what=f"expected a tuple (x, y) of two tensors, got {type(got).__name__}.",
                    cause="end the function with `return x, y`.")
+        for name, v in zip("xy", got):
+            chk.expect(isinstance(v, torch.Tensor), case=case,
+                       what=f"{name} is a {type(v).__module__}.{type(v).__name__}, expected a torch.Tensor.",
+                       cause="the model's nn.Embedding and F.cross_entropy take tensors, not NumPy arrays: "
+                             "ids is already a tensor, so cut it with tensor operations and return tensors.")
         x, y = (as_array(v) for v in got)
         n_chunks = x_ref.shape[0]
         for name, arr in (("x", x), ("y", y)):
@@ -219,6 +227,11 @@ def check_chunk_step(chunk_step):
                    what=f"expected a tuple (loss, h_next), got {type(got).__name__}.",
                    cause="end the function with `return loss, h_next`.")
         loss1, h1 = got
+        chk.expect(all(p.grad is None for p in model.parameters()), case=case,
+                   what="the model's parameters already have gradients when chunk_step returns: your function "
+                        "called loss.backward() itself.",
+                   cause="chunk_step only computes the loss and the state; leave loss.backward() (and the "
+                         "optimizer step) to the caller, which calls it once per chunk.")
         chk.expect(isinstance(loss1, torch.Tensor) and loss1.dim() == 0 and loss1.requires_grad, case=case,
                    what="loss should be a scalar tensor attached to the graph (the caller calls loss.backward()), "
                         f"got {type(loss1).__name__}"
@@ -269,7 +282,9 @@ def check_chunk_step(chunk_step):
         except RuntimeError as e:
             chk.fail(case, f"loss.backward() of chunk k+1 failed: {e}",
                      "the state carried from chunk k still holds chunk k's graph, which was already freed "
-                     "by its backward: return h_next = h_last.detach().")
+                     "by its backward: return h_next = h_last.detach()." if h_a.requires_grad else
+                     "your h_next is detached, so the graph that was freed is the chunk's own: chunk_step "
+                     "already called loss.backward(). Leave that to the caller.")
         got_g = _grads(model)
         model.zero_grad()
         no_detach = _ref_two_chunks_no_detach(model, x1, y1, x2, y2, h0)
@@ -424,9 +439,12 @@ def _check_greedy(chk, sample, cases):
         expected = _ref_greedy(model, prompt, n)
         mistakes = {d: np.array(_greedy_variant(model, prompt, n, m)) for m, d in _GREEDY_MISTAKES.items()}
         g = torch.Generator().manual_seed(0)
-        got = _as_ids(chk, chk.call(sample, model, list(prompt), n, temp, g, case=case,
-                                    cause="temperature 0 means argmax: handle it apart (logits / 0 is inf)."),
-                      n, 7, case)
+        crash = ("temperature 0 means argmax: handle it apart (logits / 0 is inf)." if temp == 0 else
+                 "close to temperature 0 the probabilities must be computed stably: p ** (1/T) underflows to 0 "
+                 "for every character when T is small (and renormalising gives 0 / 0 = nan), exp(logits / T) "
+                 "overflows. Divide the logits instead: softmax(logits / T) subtracts the largest one first, "
+                 "so the most likely character keeps probability close to 1.")
+        got = _as_ids(chk, chk.call(sample, model, list(prompt), n, temp, g, case=case, cause=crash), n, 7, case)
         if temp > 0:
             # multiplying the logits by a tiny temperature flattens them: close to uniform sampling
             mistakes["the temperature multiplies the logits; it divides them: softmax(logits / temperature), "

@@ -1,53 +1,92 @@
 """Diagrams of a character language model's training data (notebook 08).
 
     from utils.diagrams import draw_chunked_streams
-    draw_chunked_streams(B=3, n_chunks=4); plt.show()
+    draw_chunked_streams(B=3, n_chunks=4, T=25); plt.show()
 
-The text is drawn as one long bar, cut into B contiguous streams (rows); each stream
-is cut into chunks of T characters (columns). Chunk k of every stream is one batch
-(B, T). Green arrows carry the hidden state from the end of chunk k to the start of
-chunk k+1 of the same stream; the red cross on each says that no gradient goes back
-across it (detach).
+The text is drawn as one long bar, cut into B contiguous streams, each in its own
+colour; below it, one row per stream, in the same colour, cut into chunks of T
+characters, each chunk labelled with the positions of the text it holds. Chunk k of
+every stream (a column, framed by a dashed line) is one batch of shape (B, T). Green
+arrows carry the hidden state from the end of chunk k to the start of chunk k+1 of
+the same stream; the red cross on each says that no gradient goes back across it
+(detach).
 """
 
 from __future__ import annotations
 
 from .core import COLORS, arrow, box, new_diagram
 
-__all__ = ["draw_chunked_streams"]
+__all__ = ["draw_chunked_streams", "STREAM_COLORS"]
+
+# light tints of the Okabe-Ito colour-blind-safe palette: one per stream
+STREAM_COLORS = ["#a6d8f5", "#f5cf80", "#80cfb9", "#e6bcd3", "#f7f1a1", "#c9c9c9"]
 
 
-def draw_chunked_streams(B: int = 3, n_chunks: int = 4, *, title: str | None = None):
-    """B streams of n_chunks chunks each; the batches are the columns; states carried along rows.
+def draw_chunked_streams(B: int = 3, n_chunks: int = 4, T: int = 25, *, title: str | None = None):
+    """B streams of n_chunks chunks of T characters; batches are columns; states carried along rows.
 
+    Every chunk shows the positions of the text it holds, so a row can be found in the
+    bar above it: stream b holds positions [b*L, (b+1)*L) with L = n_chunks * T.
     Returns the figure.
     """
-    cw, ch, gap = 2.0, 0.7, 0.55          # chunk width and height, gap between chunks
-    left, top = 1.6, 1.9
-    width = left + n_chunks * (cw + gap) + 0.4
-    height = top + B * (ch + 0.45) + 0.3
+    if B > len(STREAM_COLORS):
+        raise ValueError(f"at most {len(STREAM_COLORS)} streams can be drawn, got B = {B}")
+    L = n_chunks * T
+    cw, ch, gap = 2.1, 0.75, 0.6          # chunk width and height, gap between chunks
+    left = 1.7
+    row_h = ch + 0.5
+    width = left + n_chunks * (cw + gap) + 0.3
+    y_last = 0.55 + ch / 2 + 0.12         # the last row's centre, above the batch labels
+    top_row = y_last + (B - 1) * row_h
+    bar_y = top_row + 1.35                # the text bar, above the rows
+    height = bar_y + 0.75
     fig, ax = new_diagram(width, height, title=title)
-    # the text as one bar, coloured by stream
-    bar_y = height - 0.45
-    seg = (width - left - 0.4) / B
-    for b in range(B):
-        box(ax, (left + seg * (b + 0.5), bar_y), seg - 0.05, 0.4, f"stream {b}", color="input", fontsize=8)
+
+    # the text as one bar: B segments, one colour per stream, thin ticks between chunks
+    bar_w = width - left - 0.3
+    seg = bar_w / B
     ax.text(left - 0.15, bar_y, "the text", ha="right", va="center", fontsize=9)
     for b in range(B):
-        y = height - top - b * (ch + 0.45)
-        ax.text(left - 0.15, y, f"stream {b}", ha="right", va="center", fontsize=9)
+        x0 = left + seg * b
+        box(ax, (x0 + seg / 2, bar_y), seg - 0.04, 0.42, f"stream {b}", color=STREAM_COLORS[b], fontsize=8)
+        for k in range(1, n_chunks):
+            xk = x0 + seg * k / n_chunks
+            ax.plot([xk, xk], [bar_y - 0.21, bar_y - 0.08], color=COLORS["line"], lw=0.6)
+        ax.text(x0, bar_y + 0.27, f"{b * L}", ha="center", va="bottom", fontsize=7)
+    ax.text(left + bar_w, bar_y + 0.27, f"{B * L}", ha="center", va="bottom", fontsize=7)
+    ax.text(left + bar_w / 2, bar_y - 0.35,
+            f"positions in the text;  L = n_chunks · T = {n_chunks} · {T} = {L} characters per stream",
+            ha="center", va="top", fontsize=7.5, color=COLORS["line"])
+
+    # the rows: stream b, chunk k holds positions b*L + k*T ... b*L + (k+1)*T - 1
+    for b in range(B):
+        y = top_row - b * row_h
+        box(ax, (left - 0.75, y), 1.2, ch * 0.8, f"stream {b}", color=STREAM_COLORS[b], fontsize=8)
         for k in range(n_chunks):
             x = left + k * (cw + gap) + cw / 2
-            box(ax, (x, y), cw, ch, f"chunk {k}: T chars", color="input" if k % 2 == 0 else "muted", fontsize=8)
+            start = b * L + k * T
+            box(ax, (x, y), cw, ch, f"chunk {k}\ntext[{start}:{start + T}]", color=STREAM_COLORS[b],
+                fontsize=7.5)
             if k + 1 < n_chunks:
-                start, end = (x + cw / 2, y), (x + cw / 2 + gap, y)
-                arrow(ax, start, end, color="#31a354", lw=1.8)
-                ax.text(x + cw / 2 + gap / 2, y + 0.16, "h", ha="center", va="bottom", fontsize=8, color="#31a354")
-                ax.text(x + cw / 2 + gap / 2, y - 0.2, "✕", ha="center", va="top", fontsize=8, color="#cb181d")
+                a, e = (x + cw / 2, y), (x + cw / 2 + gap, y)
+                arrow(ax, a, e, color="#31a354", lw=1.8)
+                ax.text(x + cw / 2 + gap / 2, y + 0.14, "h", ha="center", va="bottom", fontsize=8, color="#31a354")
+                ax.text(x + cw / 2 + gap / 2, y - 0.18, "✕", ha="center", va="top", fontsize=8, color="#cb181d")
+    # the batches: column k of every stream, framed
+    y_low = top_row - (B - 1) * row_h - ch / 2 - 0.12
+    y_high = top_row + ch / 2 + 0.12
     for k in range(n_chunks):
         x = left + k * (cw + gap) + cw / 2
-        ax.text(x, 0.15, f"batch {k}: (B, T)", ha="center", va="bottom", fontsize=8)
-    ax.text(left, height - top + ch / 2 + 0.35,
-            "green: state carried to the next chunk (values);  red ✕: detached (no gradient back)",
-            ha="left", va="bottom", fontsize=8, color=COLORS["line"])
+        ax.add_patch(_dashed_frame(x - cw / 2 - 0.1, y_low, cw + 0.2, y_high - y_low))
+        ax.text(x, y_low - 0.08, f"batch {k}: (B, T) = ({B}, {T})", ha="center", va="top", fontsize=8)
+    ax.text(left, top_row + ch / 2 + 0.2,
+            "green h: the state carried to the next chunk (values);  red ✕: detached (no gradient back)",
+            ha="left", va="bottom", fontsize=7.5, color=COLORS["line"])
+    ax.text(width - 0.3, top_row + ch / 2 + 0.2, "targets y: the same chunks, one position later",
+            ha="right", va="bottom", fontsize=7.5, color=COLORS["line"])
     return fig
+
+
+def _dashed_frame(x, y, w, h):
+    from matplotlib.patches import Rectangle
+    return Rectangle((x, y), w, h, fill=False, linestyle="--", linewidth=0.9, edgecolor="#666666")
