@@ -32,18 +32,27 @@ def token_accuracy(logits, tags, mask):
 
 class RNNTagger(nn.Module):
     def __init__(self, n_words, n_features, n_tags, word_dim=64, feature_dim=16, hidden_dim=32,
-                 bidirectional=True, pack=True, order="wf", out_dim=None, use_h_n=False, total_length=True):
+                 features_per_word=3, bidirectional=True, pack=True, order="wf", out_dim=None, use_h_n=False,
+                 total_length=True, cat_dim=-1):
         super().__init__()
         self.pack, self.order, self.use_h_n, self.total_length = pack, order, use_h_n, total_length
+        self.cat_dim = cat_dim
         self.word_emb = nn.Embedding(n_words, word_dim, padding_idx=0)
         self.feature_emb = nn.Embedding(n_features, feature_dim, padding_idx=0)
-        self.rnn = nn.RNN(word_dim + feature_dim, hidden_dim, batch_first=True, bidirectional=bidirectional)
+        self.rnn = nn.RNN(word_dim + features_per_word * feature_dim, hidden_dim, batch_first=True,
+                          bidirectional=bidirectional)
         self.out_dim = out_dim or hidden_dim * (2 if bidirectional else 1)
         self.out = nn.Linear(self.out_dim, n_tags)
 
+    def embed(self, words, features):
+        f = self.feature_emb(features)                                   # (batch, T, K, feature_dim)
+        if self.order == "interleaved":
+            f = f.transpose(2, 3)
+        parts = [self.word_emb(words), f.flatten(2)]
+        return torch.cat(parts[::-1] if self.order == "fw" else parts, dim=self.cat_dim)
+
     def forward(self, words, features, lengths):
-        parts = [self.word_emb(words), self.feature_emb(features)]
-        x = torch.cat(parts if self.order == "wf" else parts[::-1], dim=-1)
+        x = self.embed(words, features)
         if self.pack:
             packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
             hs, h_n = self.rnn(packed)
@@ -91,6 +100,17 @@ def test_solutions_pass(capsys):
 def test_ignore_index_solution_passes():
     def loss(logits, tags, mask):
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tags.masked_fill(~mask, -100).reshape(-1))
+    check_masked_token_cross_entropy(loss)
+
+
+def test_boolean_selection_solution_passes():
+    check_masked_token_cross_entropy(lambda z, y, m: F.cross_entropy(z[m], y[m]))
+
+
+def test_log_softmax_by_hand_passes():
+    def loss(z, y, m):
+        lp = torch.log_softmax(z, dim=-1).gather(-1, y[..., None])[..., 0]
+        return -(lp * m).sum() / m.sum()
     check_masked_token_cross_entropy(loss)
 
 
@@ -199,12 +219,48 @@ def test_loss_unstable_log_softmax():
     def f(z, y, m):
         p = torch.exp(z) / torch.exp(z).sum(-1, keepdim=True)
         return -(torch.log(p.gather(-1, y[..., None])[..., 0]) * m).sum() / m.sum()
-    _fails(check_masked_token_cross_entropy, f, 'case "large logits')
+    _fails(check_masked_token_cross_entropy, f, 'case "large logits', "log(softmax(...)) is unstable",
+           "torch.log_softmax or F.cross_entropy")
+
+
+def test_loss_log_of_torch_softmax():
+    # the max-shifted softmax still rounds far-from-best tags to 0: log gives -inf, the loss inf
+    def f(z, y, m):
+        p = torch.softmax(z, dim=-1).gather(-1, y[..., None])[..., 0]
+        return -(torch.log(p) * m).sum() / m.sum()
+    _fails(check_masked_token_cross_entropy, f, 'case "large logits', "log(softmax(...)) is unstable")
+
+
+def test_loss_ignore_index_zero():
+    _fails(check_masked_token_cross_entropy,
+           lambda z, y, m: F.cross_entropy(z.transpose(1, 2), y, ignore_index=0),
+           "ignore_index=0 drops every real NOUN token", "pads, whose tags can be anything, still count")
+
+
+def test_loss_ignore_index_zero_pads_filled():
+    _fails(check_masked_token_cross_entropy,
+           lambda z, y, m: F.cross_entropy(z.transpose(1, 2), y.masked_fill(~m, 0), ignore_index=0),
+           "ignore_index=0 drops every real NOUN token: tag 0 is NOUN")
+
+
+def test_loss_ignore_index_zero_then_masked():
+    def f(z, y, m):
+        per_token = F.cross_entropy(z.transpose(1, 2), y, ignore_index=0, reduction="none")
+        return (per_token * m).sum() / m.sum()
+    _fails(check_masked_token_cross_entropy, f, "ignore_index=0 drops every real NOUN token",
+           "still count in the mean")
 
 
 def test_loss_no_transpose_crashes():
     _fails(check_masked_token_cross_entropy, lambda z, y, m: F.cross_entropy(z, y),
            "your function raised", "classes on dim 1")
+
+
+def test_loss_unrelated_crash_gets_no_guess():
+    def f(z, y, m):
+        raise KeyError("tags")
+    msg = _fails(check_masked_token_cross_entropy, f, "your function raised KeyError")
+    assert "Likely cause" not in msg, msg
 
 
 def test_loss_item():
@@ -267,9 +323,9 @@ def test_tagger_not_packed():
 def test_tagger_one_direction_only():
     class OneHalf(RNNTagger):
         def __init__(self, n_words, n_features, n_tags, word_dim=64, feature_dim=16, hidden_dim=32,
-                     bidirectional=True):
-            super().__init__(n_words, n_features, n_tags, word_dim, feature_dim, hidden_dim, bidirectional,
-                             out_dim=hidden_dim)
+                     features_per_word=3, bidirectional=True):
+            super().__init__(n_words, n_features, n_tags, word_dim, feature_dim, hidden_dim, features_per_word,
+                             bidirectional, out_dim=hidden_dim)
     _fails(check_rnn_tagger, OneHalf, 'case "bidirectional', "uses one direction only")
 
 
@@ -282,26 +338,85 @@ def test_tagger_embedding_order():
 
 
 def test_tagger_no_total_length():
-    _fails(check_rnn_tagger, _tagger(total_length=False), "total_length=words.shape[1]")
+    _fails(check_rnn_tagger, _tagger(total_length=False), "unless it is given total_length")
 
 
 def test_tagger_ignores_bidirectional_flag():
     class Always(RNNTagger):
         def __init__(self, n_words, n_features, n_tags, word_dim=64, feature_dim=16, hidden_dim=32,
-                     bidirectional=True):
-            super().__init__(n_words, n_features, n_tags, word_dim, feature_dim, hidden_dim, True)
+                     features_per_word=3, bidirectional=True):
+            super().__init__(n_words, n_features, n_tags, word_dim, feature_dim, hidden_dim, features_per_word, True)
     _fails(check_rnn_tagger, Always, "rnn.bidirectional is True, but the model was built with bidirectional=False")
 
 
 def test_tagger_sorted_packing_crashes():
     class Sorted(RNNTagger):
         def forward(self, words, features, lengths):
-            x = torch.cat([self.word_emb(words), self.feature_emb(features)], dim=-1)
+            x = self.embed(words, features)
             packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True)
             hs, _ = self.rnn(packed)
             hs, _ = nn.utils.rnn.pad_packed_sequence(hs, batch_first=True, total_length=words.shape[1])
             return self.out(hs)
     _fails(check_rnn_tagger, Sorted, "your function raised", "enforce_sorted=False")
+
+
+def test_tagger_cat_on_time_axis_is_not_blamed_on_sorting():
+    msg = _fails(check_rnn_tagger, _tagger(cat_dim=1), "your function raised", "joined on the wrong axis")
+    assert "enforce_sorted" not in msg, msg
+
+
+def test_tagger_features_not_flattened():
+    class NotFlat(RNNTagger):
+        def embed(self, words, features):
+            return torch.cat([self.word_emb(words), self.feature_emb(features)], dim=-1)
+    msg = _fails(check_rnn_tagger, NotFlat, "your function raised", "flatten its last two axes")
+    assert "enforce_sorted" not in msg, msg
+
+
+def test_tagger_first_feature_only():
+    class FirstOnly(RNNTagger):
+        def embed(self, words, features):
+            return torch.cat([self.word_emb(words), self.feature_emb(features[..., 0])], dim=-1)
+    msg = _fails(check_rnn_tagger, FirstOnly, "your function raised", "all features_per_word feature embeddings")
+    assert "enforce_sorted" not in msg, msg
+
+
+def test_tagger_features_summed():
+    class Summed(RNNTagger):
+        def __init__(self, n_words, n_features, n_tags, word_dim=64, feature_dim=16, hidden_dim=32,
+                     features_per_word=3, bidirectional=True):
+            super().__init__(n_words, n_features, n_tags, word_dim, feature_dim, hidden_dim, 1, bidirectional)
+
+        def embed(self, words, features):
+            return torch.cat([self.word_emb(words), self.feature_emb(features).sum(2)], dim=-1)
+    _fails(check_rnn_tagger, Summed, "expected input_size = word_dim + features_per_word * feature_dim",
+           "not summed or averaged")
+
+
+def test_tagger_features_interleaved():
+    _fails(check_rnn_tagger, _tagger(order="interleaved"), "interleaved")
+
+
+def test_tagger_other_crash_gets_no_sorting_cause():
+    class Broken(RNNTagger):
+        def forward(self, words, features, lengths):
+            raise ValueError("something else")
+    msg = _fails(check_rnn_tagger, Broken, "your function raised ValueError: something else")
+    assert "Likely cause" not in msg, msg
+
+
+def test_tagger_alternatives_pass():
+    class Reshaped(RNNTagger):              # reshape instead of flatten, cat with a positive dim
+        def embed(self, words, features):
+            B, T, K = features.shape
+            return torch.cat([self.word_emb(words), self.feature_emb(features).reshape(B, T, -1)], dim=2)
+
+    class NoPaddingIdx(RNNTagger):          # padding_idx is not required
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.word_emb = nn.Embedding(self.word_emb.num_embeddings, self.word_emb.embedding_dim)
+    for cls in (Reshaped, NoPaddingIdx):
+        check_rnn_tagger(cls)
 
 
 def test_tagger_lstm():
@@ -344,11 +459,34 @@ def test_tagging_helpers():
     import numpy as np
 
     from utils.data import UNIVERSAL_TAGS
-    from utils.tagging import TAG_MEANINGS, confusion_matrix, word_feature
+    from utils.tagging import (FEATURE_KINDS, TAG_MEANINGS, confusion_matrix, per_tag_scores, word_features,
+                               word_shape)
     assert list(TAG_MEANINGS) == list(UNIVERSAL_TAGS)
-    assert word_feature("Running") == "Aa~ing" and word_feature("1961") == "9~961" and word_feature(",") == ".~,"
-    assert word_feature("of") == "a~of"
+    shapes = {"Running": "Aa", "the": "a", "1961": "9", "5.5": "9", "mid-1950s": "9-", "well-known": "a-",
+              "U.S.": "AA", "NATO": "AA", "I": "Aa", ",": ".", "--": ".", "``": "."}
+    assert {w: word_shape(w) for w in shapes} == shapes
+    assert word_features("Running") == ["shape:Aa", "suffix2:ng", "suffix3:ing"]
+    assert word_features("of") == ["shape:a", "suffix2:of", "suffix3:of"]
+    assert len(word_features("1949")) == len(FEATURE_KINDS) == 3
     counts = confusion_matrix(np.array([0, 1, 1]), np.array([0, 0, 1]), 3)
     assert counts.tolist() == [[1, 0, 0], [1, 1, 0], [0, 0, 0]]
     with pytest.raises(ValueError):
         confusion_matrix(np.array([0, 1]), np.array([0]), 2)
+    scores = per_tag_scores(counts)
+    assert np.allclose(scores["precision"], [0.5, 1.0, 0.0]) and np.allclose(scores["recall"], [1.0, 0.5, 0.0])
+    assert np.allclose(scores["f1"], [2 / 3, 2 / 3, 0.0]) and scores["support"].tolist() == [1, 2, 0]
+
+
+def test_confusion_plot_is_in_percent():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from utils.tagging import plot_confusion
+    fig = plot_confusion(np.array([[3, 1], [0, 4]]), ["A", "B"])
+    texts = sorted(t.get_text() for t in fig.axes[0].texts)
+    assert texts == ["100", "25", "75"], texts
+    assert fig.axes[0].images[0].get_clim() == (0, 100)
+    assert "%" in fig.axes[1].get_ylabel()
+    plt.close(fig)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .core import Check, as_array, fmt_num, fmt_shape
+from .core import Check, CheckFailure, as_array, fmt_num, fmt_shape
 
 __all__ = ["check_length_mask", "check_step_logits", "check_masked_token_cross_entropy",
            "check_token_accuracy", "check_rnn_tagger"]
@@ -21,6 +21,22 @@ __all__ = ["check_length_mask", "check_step_logits", "check_masked_token_cross_e
 
 def _np_mask(lengths, T):
     return np.arange(T)[None, :] < np.asarray(lengths)[:, None]
+
+
+def _call_explained(chk, fn, *args, case, explain, **kwargs):
+    """chk.call, and when the learner's code raised, a likely cause read from the error itself.
+
+    explain(error) -> a cause, or None when the error says nothing specific: then the check
+    shows the error alone rather than guess (a wrong guess sends the learner to the wrong line).
+    """
+    try:
+        return chk.call(fn, *args, case=case, **kwargs)
+    except CheckFailure as failure:
+        error = failure.__cause__
+        cause = explain(error) if error is not None else None
+        if cause is None:
+            raise
+        raise CheckFailure(f"{failure}\nLikely cause: {cause}") from error
 
 
 def _as_tensor_or_fail(chk, got, case, name):
@@ -52,8 +68,8 @@ def check_length_mask(length_mask):
         L = lengths.numpy()
         expected = _np_mask(L, T)
         mistakes = {
-            "the mask is built with <=: position t is real when t < length (positions count from 0), "
-            "so use torch.arange(T) < lengths[:, None].": _np_mask(L + 1, T),
+            "the mask is built with <=: positions count from 0, so a sentence of length 3 has real tokens "
+            "at 0, 1 and 2 only (t < length).": _np_mask(L + 1, T),
             "the mask marks the pads, not the real tokens: it must be True where t < length.": ~expected,
             "the real tokens are put at the end of the row: the sentences are padded on the right, "
             "so the first `length` positions are real.": expected[:, ::-1],
@@ -62,12 +78,12 @@ def check_length_mask(length_mask):
         }
         if got.shape == (T, len(L)) and got.shape != expected.shape:
             chk.fail(case, f"mask has shape {fmt_shape(got.shape)}, expected {fmt_shape(expected.shape)} = (batch, T).",
-                     "the mask is transposed: rows are sentences, so compare torch.arange(T)[None, :] "
-                     "with lengths[:, None].")
+                     "the mask is transposed: rows are sentences and columns are positions, so the positions "
+                     "must vary along the last axis and the lengths along the first.")
         chk.expect_close(got.detach().to(torch.float64) if got.dtype == torch.bool else got, expected.astype(float),
                          case=case, name="mask", shape_meaning="(batch, T)", atol=0, mistakes=mistakes,
-                         shape_cause="compare a row of positions, torch.arange(T)[None, :], with a column of "
-                                     "lengths, lengths[:, None]: broadcasting gives (batch, T).")
+                         shape_cause="compare a (1, T) row of positions with a (batch, 1) column of lengths: "
+                                     "broadcasting gives (batch, T).")
         chk.expect(got.dtype == torch.bool, case=case,
                    what=f"mask has dtype {got.dtype}, expected torch.bool.",
                    cause="a comparison (<) gives booleans; do not convert it to numbers.")
@@ -92,7 +108,8 @@ def check_step_logits(step_logits):
     chk = Check("step_logits", reference="torch.nn.functional.linear at every step")
     for case, (hs, W, b) in _logit_cases().items():
         got = chk.call(step_logits, hs.clone(), W.clone(), b.clone(), case=case,
-                       cause="hs is (batch, T, hidden), W_hy (n_tags, hidden): hs @ W_hy.T works on all steps at once.")
+                       cause="hs is (batch, T, hidden) and W_hy is stored the torch way, (n_tags, hidden): the "
+                             "product needs W_hy transposed, and @ treats the leading axes of hs as batch axes.")
         got = _as_tensor_or_fail(chk, got, case, "logits")
         expected = torch.nn.functional.linear(hs, W, b)
         B, T, _ = hs.shape
@@ -106,7 +123,8 @@ def check_step_logits(step_logits):
                            f"= (batch, T, n_tags).", "the batch and time axes were flattened into one: "
                                                      "keep them apart, one row of logits per step of each sentence.")
         mistakes = {
-            "W_hy is used without its transpose: logits = hs @ W_hy.T + b_y.": lambda: hs @ W + b,
+            "W_hy is used without its transpose: it is stored (n_tags, hidden), so each state is multiplied "
+            "by its transpose.": lambda: hs @ W + b,
             "the bias b_y is missing.": lambda: hs @ W.T,
             "a softmax was applied: return the logits (scores before the softmax); "
             "the cross-entropy takes the softmax itself.": lambda: torch.softmax(hs @ W.T + b, dim=-1),
@@ -116,7 +134,7 @@ def check_step_logits(step_logits):
         }
         chk.expect_close(got, expected, case=case, name="logits", shape_meaning="(batch, T, n_tags)",
                          mistakes=mistakes, atol=1e-10,
-                         shape_cause="hs (batch, T, hidden) @ W_hy.T (hidden, n_tags) gives (batch, T, n_tags).")
+                         shape_cause="(batch, T, hidden) times a (hidden, n_tags) matrix gives (batch, T, n_tags).")
     chk.done()
 
 
@@ -141,6 +159,16 @@ def _loss_cases():
         logits = torch.where(mask[..., None], logits, logits + boost)
         cases[case] = (logits, tags, mask)
     return cases
+
+
+def _loss_crash_cause(error):
+    """A cause for a crash of masked_token_cross_entropy, read from the error, or None."""
+    text = str(error)
+    if any(key in text for key in ("Expected target size", "Expected input batch_size", "size mismatch",
+                                   "only batches of spatial targets", "must match the size")):
+        return ("logits is (batch, T, n_tags), and F.cross_entropy wants the classes on dim 1: either "
+                "flatten the batch and time axes of logits and tags, or move the classes to dim 1.")
+    return None
 
 
 def _np_log_softmax(z, axis=-1):
@@ -184,11 +212,20 @@ def check_masked_token_cross_entropy(masked_token_cross_entropy):
             "the mask is inverted: the pads are averaged and the real tokens dropped.":
                 (ce * ~m).sum() / max((~m).sum(), 1),
         }
+        # ignore_index=0 treats tag 0 as padding, but tag 0 is NOUN, a real tag: every real token
+        # of tag 0 leaves the loss (with or without the mask applied as well).
+        noun = y == 0
+        drops = "ignore_index=0 drops every real NOUN token: tag 0 is NOUN, a real tag, not a pad"
+        if (noun & m).any():
+            mistakes[drops + "; and the pads, whose tags can be anything, still count. Only the mask says "
+                             "where the pads are."] = (ce * ~noun).sum() / max((~noun).sum(), 1)
+            mistakes[drops + ". Only the mask says where the pads are."] = \
+                (ce * (m & ~noun)).sum() / max((m & ~noun).sum(), 1)
+            mistakes[drops + " (their loss becomes 0 while they still count in the mean). Only the mask "
+                             "says where the pads are."] = (ce * (m & ~noun)).sum() / n_real
         x = logits.clone().requires_grad_(True)
-        got = chk.call(masked_token_cross_entropy, x, tags.clone(), mask.clone(), case=case, copy_args=False,
-                       cause="logits is (batch, T, n_tags); F.cross_entropy wants the classes on dim 1, so "
-                             "flatten first, logits.reshape(-1, n_tags) with tags.reshape(-1), "
-                             "or pass logits.transpose(1, 2).")
+        got = _call_explained(chk, masked_token_cross_entropy, x, tags.clone(), mask.clone(), case=case,
+                              copy_args=False, explain=_loss_crash_cause)
         got = _as_tensor_or_fail(chk, got, case, "the loss")
         if got.numel() != 1:
             chk.fail(case, f"the loss has shape {fmt_shape(got.shape)}, expected one number (shape ()).",
@@ -197,7 +234,13 @@ def check_masked_token_cross_entropy(masked_token_cross_entropy):
                    what="the loss does not require a gradient, so training could not call backward on it.",
                    cause="it was cut from the graph (.item(), .detach(), numpy, or torch.tensor(...) of a number): "
                          "compute it with torch operations on logits and return the tensor.")
-        chk.expect_close(got.detach().reshape(()), expected, case=case, name="the loss", atol=1e-9,
+        value = got.detach().reshape(())
+        if not torch.isfinite(value) and np.abs(z).max() > 50:
+            chk.fail(case, f"got {value.item()} for the loss, expected {fmt_num(expected)}.",
+                     "log(softmax(...)) is unstable: with large logits exp overflows, or the softmax of a "
+                     "far-from-best tag rounds to 0 and its log is -inf. Use a log-softmax that subtracts "
+                     "the largest logit first: torch.log_softmax or F.cross_entropy.")
+        chk.expect_close(value, expected, case=case, name="the loss", atol=1e-9,
                          mistakes=mistakes, cause="per token the loss is -log softmax(logits)[tag]; "
                                                   "average it over the real tokens only.")
         got.reshape(()).backward()
@@ -272,7 +315,7 @@ def check_token_accuracy(token_accuracy):
         arr = as_array(got)
         if arr is None or arr.shape != ():
             chk.fail(case, f"the accuracy should be one number, got {type(got).__name__}.",
-                     "return a float, e.g. (right & mask).sum().item() / mask.sum().item().")
+                     "return a Python float (.item() turns a one-number tensor into one), or a 0-d tensor.")
         chk.expect_close(float(arr), expected, case=case, name="the accuracy", atol=1e-6, mistakes=mistakes,
                          cause="a token is right when logits.argmax(dim=-1) equals its tag; count only real tokens.")
     chk.done()
@@ -280,22 +323,22 @@ def check_token_accuracy(token_accuracy):
 
 # ------------------------------------------------------------------ the tagger
 
-_TAGGER_SIZES = dict(n_words=30, n_features=9, n_tags=5, word_dim=6, feature_dim=3, hidden_dim=4)
+_TAGGER_SIZES = dict(n_words=30, n_features=12, n_tags=5, word_dim=6, feature_dim=3, hidden_dim=4)
 
 
 def _tagger_cases():
     g = torch.Generator().manual_seed(707070)
     cases = {}
-    for case, (lengths, T, bidirectional) in {
-            "bidirectional, lengths 5, 2, 4 (unsorted, T 5)": ([5, 2, 4], 5, True),
-            "one-directional, lengths 3, 6, 1": ([3, 6, 1], 6, False),
-            "bidirectional, batch of 1, length 1": ([1], 1, True),
-            "bidirectional, T 7 longer than every sentence (lengths 3, 5)": ([3, 5], 7, True),
-            "bidirectional, no padding": ([4, 4, 4], 4, True)}.items():
+    for case, (lengths, T, K, bidirectional) in {
+            "bidirectional, lengths 5, 2, 4 (unsorted, T 5), 3 features per word": ([5, 2, 4], 5, 3, True),
+            "one-directional, lengths 3, 6, 1, 3 features per word": ([3, 6, 1], 6, 3, False),
+            "bidirectional, batch of 1, length 1, 1 feature per word": ([1], 1, 1, True),
+            "bidirectional, T 7 longer than every sentence (lengths 3, 5), 2 features per word": ([3, 5], 7, 2, True),
+            "bidirectional, no padding, 3 features per word": ([4, 4, 4], 4, 3, True)}.items():
         B = len(lengths)
         mask = torch.as_tensor(_np_mask(lengths, T))
         words = torch.randint(2, _TAGGER_SIZES["n_words"], (B, T), generator=g) * mask
-        feats = torch.randint(2, _TAGGER_SIZES["n_features"], (B, T), generator=g) * mask
+        feats = torch.randint(2, _TAGGER_SIZES["n_features"], (B, T, K), generator=g) * mask[..., None]
         cases[case] = (words, feats, torch.tensor(lengths), bidirectional)
     return cases
 
@@ -313,9 +356,10 @@ def _rnn_loop(x, W_ih, W_hh, b_ih, b_hh):
 def _reference_tagger(model, words, feats, lengths, *, order="word-feature", mode="right"):
     """The tagger computed sentence by sentence, without padding, from the model's own weights.
 
-    order="feature-word" concatenates the embeddings the other way round; mode="no-pack" runs
-    the backward direction from the last padded position; mode="h_n" uses only the final states.
-    Returns (batch, T, n_tags) with zeros at the pads.
+    order="feature-word" concatenates the embeddings the other way round, order="interleaved"
+    flattens the feature embeddings dimension-major (the K values of dimension 0, then of 1, ...);
+    mode="no-pack" runs the backward direction from the last padded position; mode="h_n" uses
+    only the final states. Returns (batch, T, n_tags) with zeros at the pads.
     """
     rnn = model.rnn
     p = {k: v.detach().double() for k, v in rnn.named_parameters()}
@@ -325,8 +369,10 @@ def _reference_tagger(model, words, feats, lengths, *, order="word-feature", mod
     out = torch.zeros(B, T, Wo.shape[0], dtype=torch.float64)
     for i in range(B):
         L = int(lengths[i]) if mode != "no-pack" else T
-        parts = [We[words[i, :L]], Wf[feats[i, :L]]]
-        x = torch.cat(parts if order == "word-feature" else parts[::-1], dim=-1)
+        f = Wf[feats[i, :L]]                                   # (L, K, feature_dim)
+        f = f.transpose(1, 2) if order == "interleaved" else f
+        parts = [We[words[i, :L]], f.reshape(L, -1)]
+        x = torch.cat(parts[::-1] if order == "feature-word" else parts, dim=-1)
         fwd = _rnn_loop(x, p["weight_ih_l0"], p["weight_hh_l0"], p["bias_ih_l0"], p["bias_hh_l0"])
         hs = [fwd]
         if rnn.bidirectional:
@@ -343,26 +389,49 @@ def _reference_tagger(model, words, feats, lengths, *, order="word-feature", mod
     return out
 
 
+def _forward_crash_cause(error):
+    """A cause for a crash in RNNTagger.forward, read from the error, or None when it says nothing specific."""
+    text = str(error)
+    if "sorted" in text:
+        return ("pack_padded_sequence expects the sentences sorted by length unless told otherwise: a batch "
+                "is not sorted, so pass enforce_sorted=False.")
+    if "same number of dimensions" in text:
+        return ("feature_emb(features) is (batch, T, features_per_word, feature_dim), one axis more than the word "
+                "embeddings: flatten its last two axes into one before the concatenation.")
+    if "must match except in dimension" in text:
+        return ("the embeddings are joined on the wrong axis, or one of them has the wrong shape: the word "
+                "embeddings (batch, T, word_dim) and the flattened feature embeddings (batch, T, "
+                "features_per_word * feature_dim) differ only on the last axis, the one to join them on.")
+    if "input.size(-1) must be equal to input_size" in text:
+        return ("each step must read the word's embedding and all features_per_word feature embeddings, "
+                "concatenated: word_dim + features_per_word * feature_dim numbers, as the RNN was built for.")
+    return None
+
+
 def check_rnn_tagger(RNNTagger):
     """Check an RNNTagger class: its layers, and its logits against a step-by-step loop over each sentence.
 
-    RNNTagger(n_words, n_features, n_tags, word_dim, feature_dim, hidden_dim, bidirectional)
-    with attributes word_emb, feature_emb, rnn, out; forward(words, features, lengths) ->
-    (batch, T, n_tags). Only the real tokens' logits are compared.
+    RNNTagger(n_words, n_features, n_tags, word_dim, feature_dim, hidden_dim, features_per_word,
+    bidirectional) with attributes word_emb, feature_emb, rnn, out; forward(words, features, lengths)
+    with features (batch, T, features_per_word) -> (batch, T, n_tags). Only the real tokens'
+    logits are compared.
     """
-    chk = Check("RNNTagger", reference="a step-by-step loop over each sentence alone, with your model's weights")
+    chk = Check("RNNTagger", reference="a step-by-step loop over each sentence alone, with your model's weights",
+                check_name="check_rnn_tagger")
     if not isinstance(RNNTagger, type):
         chk.fail(None, f"expected a class, got {type(RNNTagger).__name__}. Pass the class itself: "
                        f"check_rnn_tagger(RNNTagger).")
     s = _TAGGER_SIZES
     for case, (words, feats, lengths, bidirectional) in _tagger_cases().items():
+        K = feats.shape[-1]
         with torch.random.fork_rng():  # the model's random initial weights, without disturbing the notebook
             torch.manual_seed(7)
             model = chk.call(RNNTagger, s["n_words"], s["n_features"], s["n_tags"], word_dim=s["word_dim"],
-                             feature_dim=s["feature_dim"], hidden_dim=s["hidden_dim"], bidirectional=bidirectional,
-                             case=case, cause="the signature is RNNTagger(n_words, n_features, n_tags, word_dim=64, "
-                                              "feature_dim=16, hidden_dim=32, bidirectional=True); call "
-                                              "super().__init__() first.")
+                             feature_dim=s["feature_dim"], hidden_dim=s["hidden_dim"], features_per_word=K,
+                             bidirectional=bidirectional, case=case,
+                             cause="the signature is RNNTagger(n_words, n_features, n_tags, word_dim=64, "
+                                   "feature_dim=16, hidden_dim=32, features_per_word=3, bidirectional=True); "
+                                   "call super().__init__() first.")
         for name, kind in [("word_emb", torch.nn.Embedding), ("feature_emb", torch.nn.Embedding),
                            ("rnn", torch.nn.RNN), ("out", torch.nn.Linear)]:
             layer = getattr(model, name, None)
@@ -375,44 +444,46 @@ def check_rnn_tagger(RNNTagger):
         chk.expect(tuple(E.weight.shape) == (s["n_words"], s["word_dim"]), case=case,
                    what=f"word_emb.weight has shape {fmt_shape(E.weight.shape)}, expected "
                         f"{fmt_shape((s['n_words'], s['word_dim']))} = (n_words, word_dim).",
-                   cause="nn.Embedding(n_words, word_dim): one row per word id.")
-        F = model.feature_emb
-        chk.expect(tuple(F.weight.shape) == (s["n_features"], s["feature_dim"]), case=case,
-                   what=f"feature_emb.weight has shape {fmt_shape(F.weight.shape)}, expected "
+                   cause="one row per word id: n_words rows of word_dim numbers.")
+        Fe = model.feature_emb
+        chk.expect(tuple(Fe.weight.shape) == (s["n_features"], s["feature_dim"]), case=case,
+                   what=f"feature_emb.weight has shape {fmt_shape(Fe.weight.shape)}, expected "
                         f"{fmt_shape((s['n_features'], s['feature_dim']))} = (n_features, feature_dim).",
-                   cause="nn.Embedding(n_features, feature_dim): one row per feature id.")
+                   cause="one table for the features of every kind: one row per feature id, n_features rows of "
+                         "feature_dim numbers (not one row per kind).")
         rnn = model.rnn
         chk.expect(rnn.bidirectional == bidirectional, case=case,
                    what=f"rnn.bidirectional is {rnn.bidirectional}, but the model was built with "
                         f"bidirectional={bidirectional}.",
-                   cause="pass the argument on: nn.RNN(..., bidirectional=bidirectional).")
+                   cause="pass the argument on to the RNN.")
         chk.expect(rnn.batch_first, case=case, what="the RNN was built without batch_first=True.",
                    cause="words is (batch, T): with batch_first=False the RNN would read the batch axis as time.")
-        chk.expect(rnn.input_size == s["word_dim"] + s["feature_dim"] and rnn.hidden_size == s["hidden_dim"]
-                   and rnn.num_layers == 1, case=case,
+        n_in = s["word_dim"] + K * s["feature_dim"]
+        chk.expect(rnn.input_size == n_in and rnn.hidden_size == s["hidden_dim"] and rnn.num_layers == 1, case=case,
                    what=f"the RNN is nn.RNN(input_size={rnn.input_size}, hidden_size={rnn.hidden_size}, "
-                        f"num_layers={rnn.num_layers}), expected input_size = word_dim + feature_dim = "
-                        f"{s['word_dim'] + s['feature_dim']}, hidden_size = {s['hidden_dim']}, one layer.",
-                   cause="each step reads the word's embedding and the feature's embedding, concatenated.")
+                        f"num_layers={rnn.num_layers}), expected input_size = word_dim + features_per_word * "
+                        f"feature_dim = {s['word_dim']} + {K} * {s['feature_dim']} = {n_in}, "
+                        f"hidden_size = {s['hidden_dim']}, one layer.",
+                   cause="each step reads the word's embedding and the embeddings of its features_per_word "
+                         "features, all concatenated (not summed or averaged).")
         n_dir = 2 if bidirectional else 1
         chk.expect(model.out.in_features == n_dir * s["hidden_dim"] and model.out.out_features == s["n_tags"],
                    case=case,
                    what=f"self.out is nn.Linear({model.out.in_features}, {model.out.out_features}), expected "
                         f"nn.Linear({n_dir * s['hidden_dim']}, {s['n_tags']}).",
                    cause=("a bidirectional RNN gives 2 * hidden_dim numbers per step, [forward; backward] "
-                          "concatenated: a classifier that reads only hidden_dim of them uses one direction only. "
-                          "Use nn.Linear(2 * hidden_dim, n_tags) when bidirectional, hidden_dim otherwise."
+                          "concatenated: a classifier that reads only hidden_dim of them uses one direction only."
                           if bidirectional else "one direction gives hidden_dim numbers per step."))
-        got = chk.call(model, words.clone(), feats.clone(), lengths.clone(), case=case,
-                       cause="pack the embedded batch with nn.utils.rnn.pack_padded_sequence(x, lengths, "
-                             "batch_first=True, enforce_sorted=False): the sentences are not sorted by length.")
+        got = _call_explained(chk, model, words.clone(), feats.clone(), lengths.clone(), case=case,
+                              explain=_forward_crash_cause)
         got = _as_tensor_or_fail(chk, got, case, "logits")
         B, T = words.shape
         expected = _reference_tagger(model, words, feats, lengths)
         if got.ndim == 3 and got.shape[:1] == (B,) and got.shape[1] == int(lengths.max()) != T:
             chk.fail(case, f"logits has shape {fmt_shape(got.shape)}, expected {fmt_shape(expected.shape)} "
                            f"= (batch, T, n_tags) with T = words.shape[1] = {T}.",
-                     "pad_packed_sequence pads only to the longest sentence: pass total_length=words.shape[1].")
+                     "pad_packed_sequence pads only to the longest sentence unless it is given total_length, "
+                     "the T of the input.")
         if got.ndim == 3 and tuple(got.shape) == (T, B, s["n_tags"]) and T != B:
             chk.fail(case, f"logits has shape {fmt_shape(got.shape)}, expected {fmt_shape(expected.shape)} "
                            f"= (batch, T, n_tags).", "time and batch are swapped: use batch_first=True in "
@@ -423,20 +494,24 @@ def check_rnn_tagger(RNNTagger):
         else:
             got_real = got
         mistakes = {
-            "the word and feature embeddings are concatenated the other way round: torch.cat([word_emb(words), "
-            "feature_emb(features)], dim=-1).": lambda: _reference_tagger(model, words, feats, lengths,
-                                                                          order="feature-word"),
+            "the word and feature embeddings are concatenated the other way round: [word; features], the "
+            "word's embedding first.": lambda: _reference_tagger(model, words, feats, lengths, order="feature-word"),
             "only the final state h_n is used, copied to every step: a tagger classifies the output of every "
             "step (the first thing nn.RNN returns).": lambda: _reference_tagger(model, words, feats, lengths,
                                                                                mode="h_n"),
         }
+        if K > 1:
+            mistakes["the feature embeddings are interleaved: (batch, T, features_per_word, feature_dim) was "
+                     "transposed before it was flattened. Flatten it as it is, so each feature's embedding stays "
+                     "in one piece, the first feature's first."] = \
+                lambda: _reference_tagger(model, words, feats, lengths, order="interleaved")
         if bidirectional and int(lengths.min()) < T:
             mistakes["the batch was not packed, so the backward direction started on the padding and carried it "
-                     "into the real tokens: pack with pack_padded_sequence(x, lengths, batch_first=True, "
-                     "enforce_sorted=False), run the RNN, then pad_packed_sequence."] = \
+                     "into the real tokens: pack with pack_padded_sequence(..., enforce_sorted=False), run the RNN, "
+                     "then pad_packed_sequence."] = \
                 lambda: _reference_tagger(model, words, feats, lengths, mode="no-pack")
         chk.expect_close(got_real, expected, case=case, name="logits (at the real tokens)",
                          shape_meaning="(batch, T, n_tags)", atol=2e-5, mistakes=mistakes,
-                         cause="embed, concatenate [word; feature], pack, run self.rnn, unpack, then self.out "
-                               "at every step.")
+                         cause="embed the words and the features, flatten the features' embeddings, concatenate "
+                               "[word; features], pack, run self.rnn, unpack, then self.out at every step.")
     chk.done()
