@@ -17,7 +17,8 @@ def draw_tagger(words, tags=None, *, bidirectional: bool = False, title: str | N
     words: list of str, the sentence (one time step per word).
     tags:  list of str of the same length, written in the output boxes (default y_1 .. y_T).
     bidirectional: add a second row of states that reads the sentence right to left;
-           each tag then reads both states of its word, [forward; backward].
+           each tag then reads both states of its word, [forward; backward]. Each state
+           sits in its word's column, fed by a straight line from that word.
     Returns the figure.
     """
     words = list(words)
@@ -26,7 +27,7 @@ def draw_tagger(words, tags=None, *, bidirectional: bool = False, title: str | N
         raise ValueError("draw_tagger needs at least one word")
     if tags is not None and len(tags) != T:
         raise ValueError(f"draw_tagger: {len(tags)} tags for {T} words")
-    step = 1.8
+    step = 2.0
     width = step * T + 0.4
     y_word, y_fwd, y_bwd = 0.35, 1.45, 2.55
     y_out = (y_bwd if bidirectional else y_fwd) + 1.25
@@ -34,26 +35,29 @@ def draw_tagger(words, tags=None, *, bidirectional: bool = False, title: str | N
     scale = min(0.95, 11.0 / width)
     fig, ax = new_diagram(width, height, figsize=(width * scale, height * scale), title=title, ax=ax)
     hw, hh = 0.8, 0.55
-    side = 0.6  # the lines that pass beside a box, not through it
+    # Bidirectional: in each word's column the forward state sits left of centre and the backward
+    # state right of it, so each one is fed by a straight vertical line from its own word (the
+    # line to the backward state passes beside the forward box) and feeds its own word's tag.
+    off = 0.35 if bidirectional else 0.0
     for t, word in enumerate(words):
         cx = 0.2 + step * (t + 0.5)
-        box(ax, (cx, y_word), 1.4, 0.5, text=word, color="input", fontsize=10)
-        box(ax, (cx, y_fwd), hw, hh, text=rf"$\overrightarrow{{h}}_{{{t + 1}}}$", color="hidden", fontsize=11)
-        arrow(ax, (cx, y_word + 0.25), (cx, y_fwd - hh / 2 - 0.02))
+        xf, xb = cx - off, cx + off
+        box(ax, (cx, y_word), 1.5, 0.5, text=word, color="input", fontsize=10)
+        box(ax, (xf, y_fwd), hw, hh, text=rf"$\overrightarrow{{h}}_{{{t + 1}}}$", color="hidden", fontsize=11)
+        arrow(ax, (xf, y_word + 0.25), (xf, y_fwd - hh / 2 - 0.02))
         if t > 0:
-            arrow(ax, (cx - step + hw / 2, y_fwd), (cx - hw / 2 - 0.02, y_fwd))
+            arrow(ax, (xf - step + hw / 2, y_fwd), (xf - hw / 2 - 0.02, y_fwd))
         label = tags[t] if tags is not None else f"$y_{{{t + 1}}}$"
-        box(ax, (cx, y_out), 1.4, 0.5, text=label, color="output", fontsize=10)
+        box(ax, (cx, y_out), 1.5, 0.5, text=label, color="output", fontsize=10)
         if bidirectional:
-            box(ax, (cx, y_bwd), hw, hh, text=rf"$\overleftarrow{{h}}_{{{t + 1}}}$", color=COLORS["cell"],
+            box(ax, (xb, y_bwd), hw, hh, text=rf"$\overleftarrow{{h}}_{{{t + 1}}}$", color=COLORS["cell"],
                 fontsize=11)
-            # the word also feeds the backward state: a line passing beside the forward box
-            arrow(ax, (cx - side, y_word + 0.25), (cx - hw / 2 + 0.08, y_bwd - hh / 2 - 0.02), lw=0.9, color="#777777")
+            arrow(ax, (xb, y_word + 0.25), (xb, y_bwd - hh / 2 - 0.02))
             if t < T - 1:
-                arrow(ax, (cx + step - hw / 2, y_bwd), (cx + hw / 2 + 0.02, y_bwd))
+                arrow(ax, (xb + step - hw / 2, y_bwd), (xb + hw / 2 + 0.02, y_bwd))
             # both states of the word reach its tag
-            arrow(ax, (cx + hw / 2 - 0.08, y_fwd + hh / 2), (cx + side, y_out - 0.27), lw=0.9, color="#777777")
-            arrow(ax, (cx, y_bwd + hh / 2), (cx, y_out - 0.27))
+            arrow(ax, (xf, y_fwd + hh / 2), (xf, y_out - 0.27))
+            arrow(ax, (xb, y_bwd + hh / 2), (xb, y_out - 0.27))
         else:
             arrow(ax, (cx, y_fwd + hh / 2), (cx, y_out - 0.27))
     return fig
@@ -63,4 +67,4 @@ if __name__ == "__main__":  # a quick look: python -m utils.diagrams.tagging
     import matplotlib.pyplot as plt
 
     draw_tagger(["The", "old", "man", "the", "boats"], ["DET", "NOUN", "VERB", "DET", "NOUN"], bidirectional=True)
-    plt.savefig("/tmp/nb07/tagger.png", dpi=80)
+    plt.show()
