@@ -1,4 +1,4 @@
-"""Small text helpers for notebook 06: a tokeniser and right padding, readable in a minute."""
+"""Small text helpers for notebook 06: a tokeniser, readable in a minute."""
 
 from __future__ import annotations
 
