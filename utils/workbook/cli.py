@@ -3,6 +3,7 @@
     workbook build [--check]       write notebooks/ from solutions/ (or only compare)
     workbook execute NOTEBOOK...   run solution notebooks in place, store outputs, time cells
     workbook grade SUBMISSION...   grade filled-in notebooks (see ``workbook grade --help``)
+    workbook grade merge DIR...    combine the result folders of the shards of a class
 """
 
 from __future__ import annotations
@@ -60,13 +61,25 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=int, default=120, help="seconds allowed per cell (default 120)")
     p.set_defaults(func=_execute)
 
-    p = sub.add_parser("grade", help="grade filled-in notebooks of a whole class")
+    p = sub.add_parser("grade", help="grade filled-in notebooks of a whole class (`workbook grade merge` "
+                                     "combines shards)")
     grade.add_arguments(p)
     p.set_defaults(func=grade.run)
+
+    from . import merge
+
+    # `workbook grade merge DIR...` (main() turns it into this hidden command)
+    p = sub.add_parser("grade-merge", prog="workbook grade merge")
+    merge.add_arguments(p)
+    p.set_defaults(func=merge.run)
+
     return parser
 
 
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["grade", "merge"]:  # a submission folder named merge: ./merge
+        argv = ["grade-merge", *argv[2:]]
     args = make_parser().parse_args(argv)
     return int(args.func(args) or 0)
 
