@@ -221,3 +221,167 @@ def test_merge_refuses_folders_that_do_not_belong_together(graded, tmp_path):
     proc = grade(graded["subs"], "--out", base / "shard1", "--shard", "2/3", solutions=graded["sol"], check=False)
     assert proc.returncode == 2 and "holds the results of shard 1/3" in proc.stderr
     assert filecmp.cmp(base / "shard1" / "grades.csv", base / "shard1" / "grades.csv")
+
+
+# --------------------------------------------------------------------------- LMS export
+
+CANVAS_ROSTER = '''\
+Student,ID,SIS User ID,SIS Login ID,Section,90_toy (4455),Assignments Current Score,Current Score,Final Score
+    Points Possible,,,,,5.00,(read only),(read only),(read only)
+"Lee, Ann",101,S0101,alee,Lab A,,,,
+"Ng, Bob",102,S0102,bng,Lab A,,,,
+"Diaz, Cid",103,S0103,cdiaz,Lab B,,,,
+"Rao, Dee",104,S0104,drao,Lab B,,,,
+"Smith, Eve",105,S0105,esmith,Lab A,,,,
+"Wu, Gus",107,S0107,gwu,Lab B,,,,
+"Absent, Hal",108,S0108,habsent,Lab A,,,,
+"Student, Test",109,,,Lab A,,,,
+'''
+
+
+@ONE_CLASS
+def test_canvas_export_of_a_graded_class(graded, tmp_path, cli):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(CANVAS_ROSTER, encoding="utf-8")
+    target = tmp_path / "canvas.csv"
+    proc = cli("export", graded["base"] / "single", "--lms", "canvas", "--roster", roster, "--out", target)
+    lines = target.read_text(encoding="utf-8").splitlines()
+    assert lines[:3] == ["Student,ID,SIS User ID,SIS Login ID,Section,90_toy (4455)",
+                         "    Points Possible,,,,,5",
+                         '"Lee, Ann",101,S0101,alee,Lab A,5']
+    assert lines[3:] == ['"Ng, Bob",102,S0102,bng,Lab A,0', '"Diaz, Cid",103,S0103,cdiaz,Lab B,2',
+                         '"Rao, Dee",104,S0104,drao,Lab B,2', '"Smith, Eve",105,S0105,esmith,Lab A,3',
+                         '"Wu, Gus",107,S0107,gwu,Lab B,2', '"Absent, Hal",108,S0108,habsent,Lab A,',
+                         '"Student, Test",109,,,Lab A,']
+    # nothing dropped in silence: the files without an id and the students without a file are named
+    assert "junk.ipynb" in proc.stderr and "late/junk.ipynb" in proc.stderr and "no id" in proc.stderr
+    assert "Absent, Hal" in proc.stderr and "handed in nothing" in proc.stderr
+
+
+class Ran:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+@pytest.fixture
+def cli(capsys):
+    """cli(*argv, check=True): run a workbook command in this process (fast); returns its code and output."""
+    from utils.workbook.cli import main
+
+    def run(*argv, check=True):
+        capsys.readouterr()
+        code = main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        if check:
+            assert code == 0, out + err
+        return Ran(code, out, err)
+    return run
+
+
+def _grades_csv(folder: Path, rows):
+    import csv
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "grades.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["submission", "notebook", "points", "max_points", "status", "seconds", "sha256"])
+        w.writerows(rows)
+
+
+def test_export_joins_by_id_never_by_name(tmp_path, cli):
+    """Canvas and Moodle download names, late and repeated submissions, ids the roster lacks."""
+    dl = "submissions/04"
+    _grades_csv(tmp_path / "g04", [
+        (f"{dl}/leeann_101_5001_04_rnn_cell.ipynb", "04_rnn_cell", "7", "9", "ok", "3.1", "a"),
+        (f"{dl}/leeann_LATE_101_5009_04_rnn_cell-1.ipynb", "04_rnn_cell", "9", "9", "ok", "3.0", "b"),
+        (f"{dl}/ngbob_102_5002_04_rnn_cell.ipynb", "04_rnn_cell", "0", "9", "unreadable", "0.0", "c"),
+        (f"{dl}/strangerx_999_5003_04_rnn_cell.ipynb", "04_rnn_cell", "4", "9", "ok", "3.0", "d"),
+        (f"{dl}/homework.ipynb", "", "0", "", "unknown-notebook", "0.0", "e"),
+        (f"{dl}/final_04_rnn_cell.ipynb", "04_rnn_cell", "9", "9", "ok", "3.0", "f")])
+    _grades_csv(tmp_path / "g05", [(f"submissions/05/leeann_101_6001_05_bptt.ipynb", "05_bptt", "2.5", "10", "ok",
+                                    "3.0", "g")])
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Student,ID,SIS User ID,SIS Login ID,Section\n"
+                      '"Lee, Ann",101,S1,alee,A\n"Lee, Ann",102,S2,alee2,A\n', encoding="utf-8")
+    out = tmp_path / "canvas.csv"
+    proc = cli("export", tmp_path / "g04", tmp_path / "g05", "--lms", "canvas", "--roster", roster, "--out", out)
+    assert out.read_text().splitlines() == [
+        "Student,ID,SIS User ID,SIS Login ID,Section,04_rnn_cell,05_bptt", "    Points Possible,,,,,9,10",
+        '"Lee, Ann",101,S1,alee,A,9,2.5', '"Lee, Ann",102,S2,alee2,A,0,']  # two Ann Lees: ids keep them apart
+    err = proc.stderr
+    assert "handed in 04_rnn_cell 2 times" in err and "exported the higher score, 9" in err
+    assert "strangerx_999_5003_04_rnn_cell.ipynb (id 999)" in err and "not in the roster" in err
+    assert "final_04_rnn_cell.ipynb" in err and "no id in their file or folder name" in err
+    assert "homework.ipynb" in err
+
+    # Moodle: a folder per student, the id column of Moodle's gradebook export
+    _grades_csv(tmp_path / "m", [
+        ("dl/Ann Lee_4001_assignsubmission_file_/04_rnn_cell.ipynb", "04_rnn_cell", "8", "9", "ok", "1", "h"),
+        ("dl/Bob Ng_4002_assignsubmission_file_/nb.ipynb", "04_rnn_cell", "3", "9", "ok", "1", "i")])
+    roster = tmp_path / "moodle.csv"
+    roster.write_text("First name,Last name,ID number,Institution,Department,Email address\n"
+                      "Ann,Lee,4001,,,ann@example.org\nBob,Ng,4002,,,bob@example.org\nCy,Ho,4003,,,cy@example.org\n",
+                      encoding="utf-8")
+    proc = cli("export", tmp_path / "m", "--lms", "moodle", "--roster", roster, "--out", tmp_path / "moodle-out.csv")
+    assert (tmp_path / "moodle-out.csv").read_text().splitlines() == ["ID number,04_rnn_cell", "4001,8", "4002,3",
+                                                                      "4003,"]
+    assert "Cy" in proc.stderr and "handed in nothing" in proc.stderr
+    # another LMS, or ids in another place: a pattern and a column
+    _grades_csv(tmp_path / "p", [("dl/s1234567-04_rnn_cell.ipynb", "04_rnn_cell", "6", "9", "ok", "1", "j")])
+    roster = tmp_path / "other.csv"
+    roster.write_text("name,student number\nAnn,s1234567\n", encoding="utf-8")
+    cli("export", tmp_path / "p", "--lms", "moodle", "--roster", roster, "--out", tmp_path / "p.csv",
+              "--id-pattern", r"(?P<id>s\d{7})", "--id-column", "student number")
+    assert (tmp_path / "p.csv").read_text().splitlines() == ["student number,04_rnn_cell", "s1234567,6"]
+
+
+def test_export_refuses_a_roster_it_cannot_join_by(tmp_path, cli):
+    _grades_csv(tmp_path / "g", [("x/leeann_101_5001_04_rnn_cell.ipynb", "04_rnn_cell", "7", "9", "ok", "1", "a")])
+    cases = {
+        "duplicate": ("Student,ID,SIS User ID,SIS Login ID,Section\n\"Lee, Ann\",101,,,A\n\"Ng, Bob\",101,,,A\n",
+                      "ID 101 is on line 2 and again on line 3 (Ng, Bob)"),
+        "missing": ("Student,ID,SIS User ID,SIS Login ID,Section\n\"Lee, Ann\",101,,,A\n\"Ng, Bob\",,,,A\n",
+                    "line 3 (Ng, Bob) has no ID"),
+        "no-column": ("Name,Email\nAnn,a@x\n", "has no column 'ID'"),
+        "not-canvas": ("Student,ID\nAnn,101\n", "lacks Canvas's column(s) SIS User ID"),
+    }
+    for name, (text, words) in cases.items():
+        roster = tmp_path / f"{name}.csv"
+        roster.write_text(text, encoding="utf-8")
+        proc = cli("export", tmp_path / "g", "--lms", "canvas", "--roster", roster, "--out",
+                         tmp_path / f"{name}-out.csv", check=False)
+        assert proc.returncode == 2 and words in proc.stderr, (name, proc.stderr)
+        assert not (tmp_path / f"{name}-out.csv").exists()
+    roster = tmp_path / "duplicate.csv"
+    for bad, words in [(["--id-pattern", "(unclosed"], "not a valid regular expression"),
+                       (["--id-pattern", r"\d+"], "group named id")]:
+        proc = cli("export", tmp_path / "g", "--lms", "canvas", "--roster", roster, "--out", tmp_path / "o.csv",
+                         *bad, check=False)
+        assert proc.returncode == 2 and words in proc.stderr
+    roster = tmp_path / "good.csv"
+    roster.write_text("Student,ID,SIS User ID,SIS Login ID,Section\n\"Lee, Ann\",101,,,A\n", encoding="utf-8")
+    proc = cli("export", tmp_path, "--lms", "canvas", "--roster", roster, "--out", tmp_path / "o.csv", check=False)
+    assert proc.returncode == 2 and "has no grades.csv" in proc.stderr
+
+
+# --------------------------------------------------------------------------- class report
+
+@ONE_CLASS
+def test_class_report_of_a_class_with_mistakes(graded, cli):
+    from utils.workbook import report
+
+    folder = graded["base"] / "single"
+    data = report.summarise(read_csv(folder / "grades.csv"), read_csv(folder / "checks.csv"))
+    square = data["notebooks"][TOY]["checks"]["check_square"]
+    assert dict(square["counts"]) == {"passed": 2, "failed": 2, "not attempted": 2}
+    assert square["causes"].most_common(1) == [("square(4) returned 8, expected 16.", 2)]
+    assert [(r[2], r[3], r[0]) for r in data["reteach"]] == [(TOY, "check_square", 0.5)]
+    assert data["submissions"] == 8 and data["ungraded"] == 2
+    assert sorted(data["notebooks"][TOY]["totals"]) == [0, 0.4, 0.4, 0.4, 0.6, 1.0]
+    proc = cli("report", folder)
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "Re-teach first" in page and "square(4) returned 8, expected 16. (2×)" in page
+    assert "50 % (2 of 4)" in page and 'alt="Stacked bars, one per check: 90_toy check_double: 67% passed' in page
+    assert (folder / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "report.html" in proc.stdout
+    assert cli("report", graded["base"] / "nowhere", check=False).returncode == 2

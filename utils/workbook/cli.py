@@ -4,6 +4,8 @@
     workbook execute NOTEBOOK...   run solution notebooks in place, store outputs, time cells
     workbook grade SUBMISSION...   grade filled-in notebooks (see ``workbook grade --help``)
     workbook grade merge DIR...    combine the result folders of the shards of a class
+    workbook report DIR            the class report (report.html, report.png) of a graded folder
+    workbook export DIR... --lms canvas|moodle --roster ROSTER.csv --out FILE   grades for the LMS
 """
 
 from __future__ import annotations
@@ -66,12 +68,20 @@ def make_parser() -> argparse.ArgumentParser:
     grade.add_arguments(p)
     p.set_defaults(func=grade.run)
 
-    from . import merge
+    from . import export, merge, report
 
     # `workbook grade merge DIR...` (main() turns it into this hidden command)
     p = sub.add_parser("grade-merge", prog="workbook grade merge")
     merge.add_arguments(p)
     p.set_defaults(func=merge.run)
+
+    p = sub.add_parser("report", help="write the class report (report.html, report.png) of a graded folder")
+    report.add_arguments(p)
+    p.set_defaults(func=report.run)
+
+    p = sub.add_parser("export", help="write the grades as a gradebook import file for an LMS (Canvas, Moodle)")
+    export.add_arguments(p)
+    p.set_defaults(func=export.run)
 
     return parser
 

@@ -130,6 +130,8 @@ def add_arguments(parser: argparse.ArgumentParser):
                              "auto: K and N from a Slurm job array or a Kubernetes Indexed Job (auto/N)")
     parser.add_argument("--regrade", action="store_true",
                         help="grade every submission again, even those whose stored result is up to date")
+    parser.add_argument("--report", action="store_true",
+                        help="also write DIR/report.html and DIR/report.png, the class report")
     parser.add_argument("--solutions", default=str(build.SOLUTIONS), help=argparse.SUPPRESS)
     parser.add_argument("--all-cells", action="store_true", help=argparse.SUPPRESS)  # tests/workbook/bench_grade.py
     parser.add_argument("--no-user-switch", action="store_true", help=argparse.SUPPRESS)  # tests: the laptop path
@@ -526,6 +528,10 @@ def run(args) -> int:
     if shard_spec:
         print(f"workbook grade: shard {shard_spec[0]}/{shard_spec[1]}: {len(mine)} of {len(subs)} submissions; "
               "combine the shards with `workbook grade merge`", file=sys.stderr)
+    if args.report:
+        from . import report
+
+        report.write(out)
     if failures:
         print(f"workbook grade: the grader failed on {len(failures)} submission(s); their rows are missing",
               file=sys.stderr)

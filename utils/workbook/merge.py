@@ -36,6 +36,7 @@ def add_arguments(parser):
                           "into one grades.csv, checks.csv and feedback/. See docs/grading.md.")
     parser.add_argument("folders", nargs="+", metavar="DIR", help="the --out folder of each shard")
     parser.add_argument("--out", required=True, metavar="OUT", help="where to write the merged reports")
+    parser.add_argument("--report", action="store_true", help="also write OUT/report.html and OUT/report.png")
 
 
 def _load(folder: Path) -> tuple[Path, dict]:
@@ -135,6 +136,10 @@ def run(args) -> int:
         results.save(results_dir, result)
     results.write_json(results_dir / results.RUN_FILE, merged)
     write_outputs(out, ordered, [(r, names[r["submission"]]) for r in ordered])
+    if args.report:
+        from . import report
+
+        report.write(out)
     shards = sorted({k for _, k in missing})
     print(f"workbook grade merge: {len(ordered)} submission(s) from {len(args.folders)} folder(s) -> "
           f"{out / 'grades.csv'}, {out / 'checks.csv'}, {out / 'feedback'}/")
