@@ -6,6 +6,7 @@
     workbook grade merge DIR...    combine the result folders of the shards of a class
     workbook report DIR            the class report (report.html, report.png) of a graded folder
     workbook export DIR... --lms canvas|moodle --roster ROSTER.csv --out FILE   grades for the LMS
+    workbook autograder NOTEBOOK_ID --gradescope OUT.zip                      a Gradescope autograder
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def make_parser() -> argparse.ArgumentParser:
     grade.add_arguments(p)
     p.set_defaults(func=grade.run)
 
-    from . import export, merge, report
+    from . import autograder, export, merge, report
 
     # `workbook grade merge DIR...` (main() turns it into this hidden command)
     p = sub.add_parser("grade-merge", prog="workbook grade merge")
@@ -82,6 +83,10 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write the grades as a gradebook import file for an LMS (Canvas, Moodle)")
     export.add_arguments(p)
     p.set_defaults(func=export.run)
+
+    p = sub.add_parser("autograder", help="build a Gradescope autograder (zip) for one notebook")
+    autograder.add_arguments(p)
+    p.set_defaults(func=autograder.run)
 
     return parser
 

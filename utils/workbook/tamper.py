@@ -22,7 +22,10 @@ notebook's namespace binds to names starting with ``check``.
    ``utils.checks`` function of that name, makes the check ``tampered``: 0 points,
    and a message that names what was replaced. A name the notebook binds to a check
    function (``check_x``) counts only for the check cells that call it; everything else
-   counts for every check after the change.
+   counts for every check after the change. A library's own lazy wrapping of one of its
+   functions (``torch._dynamo`` wraps ``torch.manual_seed`` when first imported) is not
+   a change: the new object's ``__wrapped__`` chain reaches the old one and its code is in
+   the library's folder.
 
 The fingerprint code is sent by the grader with each request (as a ``user_expressions``
 entry, which IPython evaluates without input transformers), and the decision is taken
@@ -49,10 +52,12 @@ WATCHED_BUILTINS = ("abs", "all", "any", "bool", "callable", "dict", "float", "g
 GUARD_SOURCE = r'''
 import sys as _sys, types as _types, hashlib as _hashlib, json as _json
 
-def _fingerprint(ns, watched, builtin_names):
+def _fingerprint(ns, watched, builtin_names, objects=None):
     fp = {}
     def add(name, obj):
         fp[name] = id(obj)
+        if objects is not None:
+            objects[name] = obj
         code = getattr(obj, "__code__", None) if isinstance(obj, (_types.FunctionType, _types.MethodType)) else None
         if code is not None:
             fp[name + ".__code__"] = id(code)
@@ -106,7 +111,39 @@ def _split(keys):
             shared.append(k)
     return shared, names
 
-_fp = _fingerprint(NS, WATCHED, BUILTINS)
+def _library_wrapper(key, obj, old_id):
+    """Whether `obj` is the library's own wrapper of the object it replaced (torch._dynamo wraps
+    torch.manual_seed when it is first imported): its __wrapped__ chain reaches the old object,
+    and its code lives in the library's own folder."""
+    root = key.split(":")[0].split(".")[0]
+    if root in ("utils", "builtins", "ipython", "ns"):
+        return False
+    folder = getattr(_sys.modules.get(root), "__file__", None)
+    code = getattr(obj, "__code__", None)
+    if not folder or code is None:
+        return False
+    import os as _os
+    if not _os.path.abspath(code.co_filename).startswith(_os.path.dirname(_os.path.abspath(folder)) + _os.sep):
+        return False
+    seen = obj
+    for _ in range(8):
+        seen = getattr(seen, "__wrapped__", None)
+        if seen is None:
+            return False
+        if id(seen) == old_id:
+            return True
+    return False
+
+_objects = {}
+_fp = _fingerprint(NS, WATCHED, BUILTINS, _objects)
+if MODE != "base":
+    _base = getattr(_sys, "_workbook_guard_baseline", None) or {}
+    for _k in [k for k in _base if k in _fp and _fp[k] != _base[k]]:
+        if _library_wrapper(_k, _objects.get(_k), _base[_k]):
+            _fp[_k] = _base[_k]
+            for _suffix in (".__code__", ".__defaults__", ".__kwdefaults__"):
+                if _k + _suffix in _base:
+                    _fp[_k + _suffix] = _base[_k + _suffix]
 if MODE == "base":
     _sys._workbook_guard_baseline = _fp
     shared, names = _split(_fp)
