@@ -122,9 +122,9 @@ def test_a_second_run_grades_only_what_changed(graded, tmp_path):
 
 
 @ONE_CLASS
-def test_merge_names_what_a_dead_shard_never_graded(graded, tmp_path):
+def test_merge_names_what_a_dead_shard_never_graded(graded, tmp_path, cli):
     base = graded["base"]
-    proc = grade("merge", base / "shard1", base / "shard3", "--out", tmp_path / "m", check=False)
+    proc = cli("grade", "merge", base / "shard1", base / "shard3", "--out", tmp_path / "m", check=False)
     lost = {r["submission"] for r in read_csv(base / "shard2" / "grades.csv")}
     assert proc.returncode == 1 and "shard 2" in proc.stderr
     assert all(Path(s).name in proc.stderr for s in lost)
@@ -138,17 +138,17 @@ def test_merge_names_what_a_dead_shard_never_graded(graded, tmp_path):
 
     gone = sorted(results.load_all(half / "results"))[0]
     (half / "results" / results.result_name(gone)).unlink()
-    proc = grade("merge", base / "shard1", half, base / "shard3", "--out", tmp_path / "m2", check=False)
+    proc = cli("grade", "merge", base / "shard1", half, base / "shard3", "--out", tmp_path / "m2", check=False)
     assert proc.returncode == 1 and Path(gone).name in proc.stderr
     assert len(read_csv(tmp_path / "m2" / "grades.csv")) == 7
 
 
 @ONE_CLASS
-def test_merge_refuses_folders_that_do_not_belong_together(graded, tmp_path):
+def test_merge_refuses_folders_that_do_not_belong_together(graded, tmp_path, cli):
     base = graded["base"]
 
     def merge(*folders):
-        return grade("merge", *folders, "--out", tmp_path / "never", check=False)
+        return cli("grade", "merge", *folders, "--out", tmp_path / "never", check=False)
 
     proc = merge(base / "shard1", base / "shard1", base / "shard2")
     assert proc.returncode == 2 and "both shard 1/3" in proc.stderr
@@ -166,6 +166,8 @@ def test_merge_refuses_folders_that_do_not_belong_together(graded, tmp_path):
     proc = merge(base / "shard1", tmp_path)
     assert proc.returncode == 2 and "not the --out folder" in proc.stderr
     assert not (tmp_path / "never").exists()
+    proc = cli("grade", "merge", base / "shard1", base / "shard2", "--out", base / "shard2", check=False)
+    assert proc.returncode == 2 and "is one of the folders to merge" in proc.stderr
     # the same K into one --out twice is refused by grade itself
     proc = grade(graded["subs"], "--out", base / "shard1", "--shard", "2/3", solutions=graded["sol"], check=False)
     assert proc.returncode == 2 and "holds the results of shard 1/3" in proc.stderr

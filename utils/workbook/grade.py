@@ -1,6 +1,7 @@
 """``workbook grade``: grade a whole class's notebooks in one command.
 
     workbook grade SUBMISSION... --out DIR [--jobs N] [--cell-timeout S] [--timeout S] [--memory-mb M]
+                                           [--shard K/N|auto|auto/N] [--regrade] [--report]
 
 A SUBMISSION is a ``.ipynb`` file or a folder, searched recursively (folders whose name
 starts with a dot, such as ``.ipynb_checkpoints``, are skipped). The grader writes
@@ -10,14 +11,24 @@ starts with a dot, such as ``.ipynb_checkpoints``, are skipped). The grader writ
   ``unreadable``, ``unknown-notebook``, ``timeout`` or ``kernel-died``;
 - ``DIR/checks.csv``: one row per check of every graded submission, columns
   ``submission,notebook,check,points,max_points,outcome,message``; outcome is
-  ``passed``, ``failed``, ``not-attempted``, ``error``, ``timeout`` or ``skipped``;
+  ``passed``, ``failed``, ``not-attempted``, ``error``, ``timeout``, ``skipped`` or
+  ``tampered``;
 - ``DIR/feedback/<submission file stem>.md``: a page for the student (when two
   submissions share a stem, the second page is prefixed with its folder's name, then
   numbered);
+- ``DIR/results/``: a result file per submission and the run's manifest (``results.py``).
+  The CSVs and pages are rebuilt from them; a second run over the same DIR grades only
+  the submissions whose key (bytes, pristine notebook, check sources, grader version,
+  limits) changed, unless ``--regrade``;
 
 and prints a summary table. Exit status: 0 when every submission got its row, whatever
 its status; 2 on a usage error (bad option, a path that does not exist, no notebook
-found); 1 only if the grader itself failed on a submission (a bug: that row is missing).
+found, a shard that does not exist); 1 only if the grader itself failed on a submission
+(a bug: that row is missing).
+
+``--shard K/N`` grades only the submissions of shard K (``shard.py``); ``workbook grade
+merge`` (``merge.py``) puts the shards together. ``--report`` also writes the class
+report (``report.py``).
 
 Which notebook a submission is: its metadata ``workbook.id`` if that is a known id
 (a stem of ``solutions/*.ipynb``); else the longest known id inside its file name
@@ -41,7 +52,8 @@ writes the pages):
    start included; then the kernel is killed), ``--memory-mb`` of address space
    (``RLIMIT_AS``; an allocation beyond it raises ``MemoryError`` in the kernel).
 3. Each check cell is scored from the kernel's ``execute_reply`` alone, never from its
-   visible outputs: ``ok`` -> passed; ``NotImplementedError`` -> not-attempted;
+   visible outputs (and is ``tampered`` when the check functions or what they compare
+   with were replaced by the submission's code: ``tamper.py``): ``ok`` -> passed; ``NotImplementedError`` -> not-attempted;
    ``AssertionError``/``CheckFailure`` -> failed, with the check's message; any other
    exception -> error (``Name: message``); the cell limit -> timeout. When the kernel
    dies or is killed, the check running then is ``error`` (died) or ``timeout``
