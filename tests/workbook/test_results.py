@@ -2,7 +2,7 @@
 
 One small class of the toy notebook of ``test_grade.py`` (a kernel costs about a
 second) is graded once in one run and once in three shards (the ``graded`` fixture of
-``conftest.py``, shared with ``test_slurm.py``); the tests compare the two and then
+``toy_class.py``, shared with ``test_slurm.py``); the tests compare the two and then
 change the class: an edited submission, a corrupt result file, a shard that died,
 folders that do not belong together. The LMS export and the class report are tested on
 the same class.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ONE_CLASS, outputs
+from toy_class import ONE_CLASS, outputs
 from test_grade import CORRECT, TOY, _with_answers, _write, grade, read_csv, toy_student
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EPOCH, ONE_CLASS, outputs
+from toy_class import EPOCH, ONE_CLASS, outputs
 from test_grade import ROOT, _only_once_per_run
 
 INSTALL = ("apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "
@@ -173,7 +173,7 @@ def tempfile_dir() -> str:
 
 @ONE_CLASS
 def test_a_class_graded_in_three_slurm_shards_is_the_single_run(slurm, graded, tmp_path):
-    """The class of the `graded` fixture (conftest.py), through sbatch --array=1-3 and the merge job."""
+    """The class of the `graded` fixture (toy_class.py), through sbatch --array=1-3 and the merge job."""
     subs, sol = graded["subs"], graded["sol"]
     out = tmp_path / "cluster"
     env = dict(slurm.env, SHARDS="3", WORKBOOK_REPO=str(ROOT), WORKBOOK_PYTHON=sys.executable,
