@@ -122,6 +122,41 @@ def test_a_second_run_grades_only_what_changed(graded, tmp_path):
 
 
 @ONE_CLASS
+def test_a_run_interrupted_midway_resumes_where_it_stopped(graded, tmp_path):
+    """Ctrl-C in the middle of a run keeps every result already written; the next run grades
+    only the rest, and the outputs are those of an uninterrupted run."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from test_grade import ROOT
+    from toy_class import EPOCH
+
+    out = tmp_path / "out"
+    env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH)
+    cmd = [sys.executable, "-m", "utils", "grade", str(graded["subs"]), "--out", str(out), "--jobs", "1",
+           "--solutions", str(graded["sol"])]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while len(list((out / "results").glob("*.json"))) < 4 and proc.poll() is None:  # run.json, 2 unreadable, 1 graded
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=120)
+    kept = len([p for p in (out / "results").glob("*.json") if p.name != "run.json"])
+    assert 3 <= kept < 8, kept
+    cmd[cmd.index("--jobs") + 1] = "2"
+    again = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert again.stderr.count("(unchanged since") == kept
+    resumed, single = outputs(out), outputs(graded["base"] / "single")
+    assert list(resumed) == list(single)
+    for name in single:
+        assert resumed[name] == single[name], name
+
+
+@ONE_CLASS
 def test_merge_names_what_a_dead_shard_never_graded(graded, tmp_path, cli):
     base = graded["base"]
     proc = cli("grade", "merge", base / "shard1", base / "shard3", "--out", tmp_path / "m", check=False)

@@ -71,6 +71,10 @@ def with_triple(source: str) -> dict:
     return nb
 
 
+LIBRARY_WRAP = ("import copy, functools, json.decoder\n_orig = copy.deepcopy\n"
+                "_ns = {'_orig': _orig}\nexec(compile('def wrapper(*a, **k):\\n    return _orig(*a, **k)\\n', "
+                "FILENAME, 'exec'), _ns)\ncopy.deepcopy = functools.wraps(_orig)(_ns['wrapper'])\n")
+
 # name -> (answer cell of exercise 1, outcome of check_triple, outcome of check_half, words of the message)
 CASES = {
     "honest": (RIGHT + "import numpy as np\nz = np.allclose(1, 1)", "passed", "passed", "✓ triple"),
@@ -89,6 +93,12 @@ CASES = {
                      "passed", "`check_triple` in the notebook"),
     "patched_during_the_check": ("import numpy\ndef triple(x):\n    numpy.allclose = lambda *a, **k: True\n"
                                  "    return 3 * x", "tampered", "tampered", "while it ran"),
+    # torch._dynamo replaces torch.manual_seed by a wrapper when first imported (05_bptt met it): a wrapper
+    # whose __wrapped__ is the old function and whose code is in the library's folder is the library's own;
+    # the same wrapper compiled in the notebook is tampering.
+    "library_wrapper": (RIGHT + LIBRARY_WRAP.replace("FILENAME", "json.decoder.__file__"), "passed", "passed", "✓"),
+    "notebook_wrapper": (RIGHT + LIBRARY_WRAP.replace("FILENAME", "'<wrapper>'"), "tampered", "tampered",
+                         "`copy.deepcopy`"),
     "cell_rewriter": (WRONG + "get_ipython().input_transformers_post.append(\n"
                       "    lambda lines: ['print(\"✓ faked\")\\n'] if any('check_' in l for l in lines) else lines)",
                       "tampered", "tampered", "transformer"),
@@ -143,22 +153,3 @@ def test_called_checks_and_verdicts():
     assert "`check_x` in the notebook" in tamper.verdict(base, {"digest": "abc", "names": {"check_x": "2"}}, "while")
     assert "could not verify" in tamper.verdict(base, None, "while")
     assert tamper.parse({"user_expressions": {"workbook_guard": {"status": "error"}}}) is None
-
-
-def test_a_library_wrapping_its_own_function_is_not_tampering(tmp_path):
-    """torch._dynamo replaces torch.manual_seed by a wrapper when it is first imported (05_bptt met it):
-    a wrapper whose __wrapped__ is the old function and whose code is in the library's folder is the
-    library's own; the same wrapper compiled in the notebook is tampering."""
-    sol, subs, out = tmp_path / "solutions", tmp_path / "class", tmp_path / "out"
-    sol.mkdir()
-    subs.mkdir()
-    _write(sol, f"{GUARD}.ipynb", guard_solution())
-    wrap = ("import copy, functools, json.decoder\n_orig = copy.deepcopy\n"
-            "_ns = {'_orig': _orig}\nexec(compile('def wrapper(*a, **k):\\n    return _orig(*a, **k)\\n', "
-            "FILENAME, 'exec'), _ns)\ncopy.deepcopy = functools.wraps(_orig)(_ns['wrapper'])\n")
-    for name, filename in (("library", "json.decoder.__file__"), ("notebook", "'<wrapper>'")):
-        _write(subs, f"{name}_{GUARD}.ipynb", with_triple(RIGHT + wrap.replace("FILENAME", filename)))
-    grade(subs, "--out", out, "--jobs", "2", solutions=sol)
-    got = {(Path(r["submission"]).name.split("_")[0], r["check"]): r["outcome"] for r in read_csv(out / "checks.csv")}
-    assert got == {("library", "check_triple"): "passed", ("library", "check_half"): "passed",
-                   ("notebook", "check_triple"): "tampered", ("notebook", "check_half"): "tampered"}

@@ -12,11 +12,13 @@ set up once, on one worker.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from test_grade import CORRECT, TOY, _only_once_per_run, _with_answers, _write, grade, toy_solution, toy_student
+from test_grade import CORRECT, ROOT, TOY, _only_once_per_run, _with_answers, _write, grade, toy_solution, toy_student
 
 ONE_CLASS = pytest.mark.xdist_group("grade-shards")
 EPOCH = "1767225600"  # 2026-01-01 00:00 UTC: the pages' "graded" time, fixed so runs can be compared
@@ -64,8 +66,12 @@ def graded(tmp_path_factory):
     os.environ["SOURCE_DATE_EPOCH"] = EPOCH  # inherited by the grading commands below
     try:
         single = grade(subs, "--out", base / "single", "--jobs", "2", solutions=sol)
-        shard_runs = [grade(subs, "--out", base / f"shard{k}", "--shard", f"{k}/3", "--jobs", "2", solutions=sol)
-                      for k in (1, 2, 3)]
+        # the three shards at the same time, as three machines would run them
+        shards = [subprocess.Popen([sys.executable, "-m", "utils", "grade", str(subs), "--out", str(base / f"shard{k}"),
+                                    "--shard", f"{k}/3", "--solutions", str(sol)], cwd=ROOT, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True) for k in (1, 2, 3)]
+        shard_runs = [p.communicate(timeout=600) + (p.returncode,) for p in shards]
+        assert [code for *_, code in shard_runs] == [0, 0, 0], shard_runs
         merged = grade("merge", *[base / f"shard{k}" for k in (1, 2, 3)], "--out", base / "merged")
     finally:
         del os.environ["SOURCE_DATE_EPOCH"]
