@@ -51,7 +51,8 @@ def make_parser() -> argparse.ArgumentParser:
     from . import build, grade
 
     parser = argparse.ArgumentParser(prog="workbook", description="From feed-forward networks to LSTMs: course tools.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True,
+                                metavar="{build,execute,grade,report,export,autograder}")
 
     p = sub.add_parser("build", help="write the student notebooks in notebooks/ from solutions/")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 and name the stale files if any")
