@@ -259,7 +259,7 @@ def _tamper_source(targets, folders):
     return (
         "import os, signal, subprocess, pathlib\n"
         f"for t in {[str(t) for t in targets]!r}:\n"
-        "    try:\n        pathlib.Path(t).write_text('tampered')\n    except OSError:\n        pass\n"
+        "    try:\n        pathlib.Path(t).write_text('OVERWRITTEN BY A SUBMISSION')\n    except OSError:\n        pass\n"
         f"for d in {[str(d) for d in folders]!r}:\n"
         "    try:\n        (pathlib.Path(d) / 'planted.py').write_text('x = 1')\n    except OSError:\n        pass\n"
         f"subprocess.Popen(['sleep', '{SLEEPER}'], start_new_session=True)\n"
@@ -421,7 +421,7 @@ def test_submissions_and_course_files_are_unchanged(batch):
                if p.exists()]
     if ROOTED:  # the kernels ran as throw-away users: nothing of the grader's could be written
         assert planted == []
-        assert "tampered" not in (ROOT / "utils" / "workbook" / "grade.py").read_text(encoding="utf-8")
+        assert "OVERWRITTEN BY A SUBMISSION" not in (ROOT / "utils" / "workbook" / "grade.py").read_text(encoding="utf-8")
         assert not (batch["out"] / "planted.py").exists()
         leftovers = [p for p in Path("/proc").glob("[0-9]*/cmdline")
                      if SLEEPER in p.read_bytes().decode(errors="replace")] if Path("/proc").is_dir() else []

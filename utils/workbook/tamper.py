@@ -93,14 +93,14 @@ def _fingerprint(ns, watched, builtin_names, objects=None):
         from IPython import get_ipython
         shell = get_ipython()
         for attr in ("input_transformers_cleanup", "input_transformers_post", "ast_transformers"):
-            fp["ipython:" + attr] = [id(t) for t in getattr(shell, attr, [])]
+            fp["ipython:" + attr] = tuple(id(t) for t in getattr(shell, attr, []))
     except Exception:
         pass
     return fp
 
 def _digest(fp, keys):
-    items = [[k, fp.get(k)] for k in sorted(keys)]
-    return _hashlib.sha256(_json.dumps(items).encode()).hexdigest()
+    # hash() is salted per process, and every digest of a submission comes from its one kernel
+    return str(hash(tuple(map(fp.get, keys))))
 
 def _split(keys):
     shared, names = [], {}
@@ -109,7 +109,7 @@ def _split(keys):
             names.setdefault(k[3:].split(".")[0], []).append(k)
         else:
             shared.append(k)
-    return shared, names
+    return tuple(sorted(shared)), {n: tuple(sorted(v)) for n, v in names.items()}
 
 def _library_wrapper(key, obj, old_id):
     """Whether `obj` is the library's own wrapper of the object it replaced (torch._dynamo wraps
@@ -136,28 +136,30 @@ def _library_wrapper(key, obj, old_id):
 
 _objects = {}
 _fp = _fingerprint(NS, WATCHED, BUILTINS, _objects)
-if MODE != "base":
-    _base = getattr(_sys, "_workbook_guard_baseline", None) or {}
-    for _k in [k for k in _base if k in _fp and _fp[k] != _base[k]]:
-        if _library_wrapper(_k, _objects.get(_k), _base[_k]):
-            _fp[_k] = _base[_k]
-            for _suffix in (".__code__", ".__defaults__", ".__kwdefaults__"):
-                if _k + _suffix in _base:
-                    _fp[_k + _suffix] = _base[_k + _suffix]
 if MODE == "base":
-    _sys._workbook_guard_baseline = _fp
-    shared, names = _split(_fp)
-    RESULT = _json.dumps({"digest": _digest(_fp, shared), "names": {n: _digest(_fp, k) for n, k in names.items()}})
+    _shared, _names = _split(_fp)
+    _digests = {n: _digest(_fp, k) for n, k in _names.items()}
+    _sys._workbook_guard_baseline = (dict(_fp), _shared, _names, _digest(_fp, _shared), _digests)
+    RESULT = _json.dumps({"digest": _digest(_fp, _shared), "names": _digests})
 else:
-    base = getattr(_sys, "_workbook_guard_baseline", None) or {}
-    shared, names = _split(base)
-    changed = [k for k in shared if _fp.get(k) != base.get(k)]
-    changed += [k for n in CALLED for k in names.get(n, []) if _fp.get(k) != base.get(k)]
+    _base, _shared, _names, _was, _was_names = (getattr(_sys, "_workbook_guard_baseline", None)
+                                                or ({}, (), {}, "", {}))
+    _keys = list(_shared) + [k for n in CALLED for k in _names.get(n, ())]
+    changed = []
+    if _digest(_fp, _shared) != _was or any(_digest(_fp, _names[n]) != _was_names.get(n)
+                                            for n in CALLED if n in _names):  # the slow part only then
+        for k in _keys:
+            if _fp.get(k) != _base.get(k) and k in _fp and _library_wrapper(k, _objects.get(k), _base[k]):
+                _fp[k] = _base[k]
+                for suffix in (".__code__", ".__defaults__", ".__kwdefaults__"):
+                    if k + suffix in _base:
+                        _fp[k + suffix] = _base[k + suffix]
+        changed = [k for k in _keys if _fp.get(k) != _base.get(k)]
     checks = _sys.modules.get("utils.checks")
-    foreign = [n for n in CALLED if n not in names and checks is not None and hasattr(checks, n)
+    foreign = [n for n in CALLED if n not in _names and checks is not None and hasattr(checks, n)
                and NS.get(n) is not getattr(checks, n)]
-    RESULT = _json.dumps({"digest": _digest(_fp, shared), "changed": changed[:8], "n_changed": len(changed),
-                          "names": {n: _digest(_fp, names[n]) for n in CALLED if n in names}, "foreign": foreign})
+    RESULT = _json.dumps({"digest": _digest(_fp, _shared), "changed": changed[:8], "n_changed": len(changed),
+                          "names": {n: _digest(_fp, _names[n]) for n in CALLED if n in _names}, "foreign": foreign})
 '''
 
 _CALL = re.compile(r"\b(check_\w+)\s*\(")
