@@ -53,10 +53,16 @@ def _unavailable() -> str:
     return ""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _free_ports(n: int) -> list:
+    """n distinct free TCP ports on loopback (all held open while they are chosen)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 class Cluster:
@@ -91,9 +97,10 @@ class Cluster:
                                f"--log-file={munge / 'munged.log'}", f"--seed-file={munge / 'munged.seed'}"])
         self._wait(lambda: (munge / "munge.socket").exists(), "munged to create its socket", munge / "munged.log")
         host = socket.gethostname().split(".")[0]
+        ctld_port, slurmd_port = _free_ports(2)
         (b / "slurm.conf").write_text("\n".join([
-            "ClusterName=workbook", f"SlurmctldHost={host}(127.0.0.1)", f"SlurmctldPort={_free_port()}",
-            f"SlurmdPort={_free_port()}", "AuthType=auth/munge", f"AuthInfo=socket={munge / 'munge.socket'}",
+            "ClusterName=workbook", f"SlurmctldHost={host}(127.0.0.1)", f"SlurmctldPort={ctld_port}",
+            f"SlurmdPort={slurmd_port}", "AuthType=auth/munge", f"AuthInfo=socket={munge / 'munge.socket'}",
             "CredType=cred/munge", "SlurmUser=root", "SlurmdUser=root", f"StateSaveLocation={b / 'state'}",
             f"SlurmdSpoolDir={b / 'spool'}", f"SlurmctldPidFile={b / 'slurmctld.pid'}",
             f"SlurmdPidFile={b / 'slurmd.pid'}", f"SlurmctldLogFile={b / 'log' / 'slurmctld.log'}",
