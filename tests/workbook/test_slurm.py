@@ -157,13 +157,17 @@ class Cluster:
                     proc.wait(timeout=15)
 
 
-@pytest.fixture(scope="module")
-def slurm(tmp_path_factory, request):
+def _skip_or_fail_without_slurm():
     reason = _unavailable()
     if reason:
         if os.environ.get("WORKBOOK_REQUIRE_SLURM") == "1":
             pytest.fail(f"WORKBOOK_REQUIRE_SLURM=1 but {reason}")
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory, request):
+    _skip_or_fail_without_slurm()
     _only_once_per_run(tmp_path_factory, "slurm")
     cluster = Cluster(Path(tempfile_dir()))
     request.addfinalizer(lambda: (cluster.stop(), shutil.rmtree(cluster.base, ignore_errors=True)))
@@ -244,3 +248,15 @@ def test_the_kubernetes_manifest_is_an_indexed_job_of_shards():
     merge = " ".join(merge_job["spec"]["template"]["spec"]["containers"][0]["args"])
     assert "utils grade merge" in merge and "/class/out/shards/" in merge
     assert "workbook-grade" in " ".join(merge_job["spec"]["template"]["spec"]["initContainers"][0]["args"])
+
+
+def test_without_slurm_the_test_skips_with_the_install_command_or_fails_in_ci(monkeypatch):
+    import test_slurm
+
+    monkeypatch.setattr(test_slurm, "_which", lambda name: None)
+    monkeypatch.delenv("WORKBOOK_REQUIRE_SLURM", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install -y --no-install-recommends slurm-wlm munge"):
+        _skip_or_fail_without_slurm()
+    monkeypatch.setenv("WORKBOOK_REQUIRE_SLURM", "1")
+    with pytest.raises(pytest.fail.Exception, match="WORKBOOK_REQUIRE_SLURM=1 but Slurm and munge are not installed"):
+        _skip_or_fail_without_slurm()
