@@ -64,6 +64,8 @@ def test_gradescope_autograder(tmp_path, capsys):
         root = tmp_path / "autograder"
         z.extractall(root / "source")
     os.chmod(root / "source" / "run_autograder", 0o755)
+    for script in ("setup.sh", "run_autograder"):  # both are valid bash (setup.sh runs only on Gradescope)
+        assert subprocess.run(["bash", "-n", str(root / "source" / script)]).returncode == 0
 
     wrong = _with_answers(toy_student(), CORRECT["double"], "def square(x):\n    return x + x")
     results = run_autograder(root, {f"{TOY}.ipynb": wrong})
