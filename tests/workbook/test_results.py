@@ -132,17 +132,25 @@ def test_a_run_interrupted_midway_resumes_where_it_stopped(graded, tmp_path):
     from toy_class import EPOCH
 
     out = tmp_path / "out"
-    env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH)
+    env = dict(os.environ, SOURCE_DATE_EPOCH=EPOCH, PYTHONFAULTHANDLER="1")
     cmd = [sys.executable, "-m", "utils", "grade", str(graded["subs"]), "--out", str(out), "--jobs", "1",
            "--solutions", str(graded["sol"])]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while len(list((out / "results").glob("*.json"))) < 4 and proc.poll() is None:  # run.json, 2 unreadable, 1 graded
+    def stored():  # complete result files (not the manifest, nor a .tmp- file being written)
+        return [p for p in (out / "results").glob("*.json") if p.name != "run.json" and not p.name.startswith(".")]
+
+    while len(stored()) < 3 and proc.poll() is None:  # the 2 unreadable files, 1 graded
         assert time.monotonic() < deadline
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=120)
-    kept = len([p for p in (out / "results").glob("*.json") if p.name != "run.json"])
+    try:
+        proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:  # say where it hangs (faulthandler prints every thread on SIGABRT)
+        proc.send_signal(signal.SIGABRT)
+        _, err = proc.communicate(timeout=60)
+        pytest.fail(f"the grader did not stop within 60 s of Ctrl-C:\n{err[-6000:]}")
+    kept = len(stored())
     assert 3 <= kept < 8, kept
     cmd[cmd.index("--jobs") + 1] = "2"
     again = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)

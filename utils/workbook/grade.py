@@ -444,6 +444,8 @@ def run(args) -> int:
         return 2
     mine = [s for s in subs if shard_spec is None or shard.shard_of(s.relative, shard_spec[1]) == shard_spec[0]]
     results_dir.mkdir(parents=True, exist_ok=True)
+    for stale in results_dir.glob(".tmp-*"):  # left by a run killed while it wrote a result
+        stale.unlink(missing_ok=True)
     results.write_json(results_dir / results.RUN_FILE, run_info)
 
     pristines = {}

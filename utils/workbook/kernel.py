@@ -316,6 +316,7 @@ def run_cells(cells: list, kernel_name: str, limits: Limits) -> RunResult:
     short = limits.drop and len(tempfile.gettempdir()) > 40 and os.path.isdir("/tmp")
     root = Path(tempfile.mkdtemp(prefix="workbook-grade-", dir="/tmp" if short else None))
     km = kc = ctx = None
+    aborting = False
     try:
         os.chmod(root, 0o711)  # others may pass through to their work dir, not list it
         work = root / "work"
@@ -419,13 +420,26 @@ def run_cells(cells: list, kernel_name: str, limits: Limits) -> RunResult:
                         results[cell.grade_id] = CheckResult(
                             cell.grade_id, 0, cell.points, "error", cap(f"the kernel died while running this check: {payload}"))
                 break
+    except BaseException:  # Ctrl-C (KeyboardInterrupt) or a grader bug: clean up without jupyter_client's event loop
+        aborting = True
+        raise
     finally:
         if kc is not None:
             try:
                 kc.stop_channels()
             except Exception:  # noqa: BLE001
                 pass
-        if km is not None:
+        if km is not None and aborting:
+            # an interrupt may have stopped jupyter_client inside its asyncio loop, which its shutdown
+            # would run again: kill the kernel process itself (launcher.py exec'd into it) instead
+            proc = getattr(getattr(km, "provisioner", None), "process", None)
+            try:
+                if proc is not None and proc.poll() is None:
+                    proc.kill()
+                    proc.wait(timeout=10)
+            except Exception:  # noqa: BLE001
+                pass
+        elif km is not None:
             try:
                 if km.has_kernel:
                     km.shutdown_kernel(now=True)
