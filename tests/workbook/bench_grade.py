@@ -13,6 +13,15 @@
    submission's own run time is fixed, so doubling the work with the same two
    workers doubles the time unless kernel start-up dominates).
 
+3. Course scale (``--course``, issue 18): a class of --n (48) mixed submissions of one
+   notebook (a third solutions, a third stubs, a third with the first answer wrong in
+   the plainest way: the stub), graded with ``--jobs 1`` as one shard: submissions graded
+   per CPU-minute (the grader's and its kernels' CPU time); then one submission changed
+   and the same ``--out`` graded again (incremental: the share of the full run's wall
+   time, goal at most 5 %); then the class in 2 shards run at the same time on the 2
+   cores (``--shard 1/2`` and ``--shard 2/2``, ``--jobs 1`` each) against the 1-shard
+   run (ratio of wall times, goal at most 0.6).
+
 The machine should be otherwise idle: other processes make every number noisy.
 """
 
@@ -108,11 +117,66 @@ def adversarial_table(tmp: Path):
     print(f"({len(cases)} submissions, --jobs 2, in {seconds:.1f} s)")
 
 
+def _timed(cmd) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the command and everything it waited for)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = _run(cmd)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def course_scale(nb: Path, tmp: Path, n: int):
+    import copy
+    import json
+
+    sys.path.insert(0, str(ROOT))
+    from utils.workbook import build
+
+    solution = json.loads(nb.read_text(encoding="utf-8"))
+    stub = build.student_notebook(solution, nb.stem)
+    first_wrong = copy.deepcopy(solution)
+    answers = [i for i, c in enumerate(solution["cells"]) if c.get("metadata", {}).get("nbgrader", {}).get("solution")]
+    first_wrong["cells"][answers[0]] = stub["cells"][answers[0]]
+    kinds = [("solution", solution), ("stub", stub), ("first-wrong", first_wrong)]
+    subs = tmp / "class"
+    subs.mkdir()
+    for i in range(n):
+        kind, content = kinds[i % 3]
+        (subs / f"student{i:03d}_{kind}_{nb.name}").write_text(json.dumps(content), encoding="utf-8")
+    grade = [PY, "-m", "utils", "grade", str(subs), "--jobs", "1"]
+
+    full_wall, full_cpu = _timed(grade + ["--out", str(tmp / "one")])
+    print(f"{nb.stem}, {n} mixed submissions, one shard, --jobs 1: {full_wall:.1f} s wall, {full_cpu:.1f} s CPU "
+          f"-> {n / (full_cpu / 60):.1f} submissions per CPU-minute ({n / (full_wall / 60):.1f} per wall-minute)")
+
+    changed = subs / f"student000_solution_{nb.name}"
+    changed.write_text(json.dumps(stub), encoding="utf-8")
+    inc_wall, inc_cpu = _timed(grade + ["--out", str(tmp / "one")])
+    print(f"  incremental rerun, 1 of {n} changed: {inc_wall:.1f} s wall ({inc_cpu:.1f} s CPU) = "
+          f"{100 * inc_wall / full_wall:.1f} % of the full run (goal <= 5 %)")
+    changed.write_text(json.dumps(solution), encoding="utf-8")
+
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen(grade + ["--out", str(tmp / f"shard{k}"), "--shard", f"{k}/2"], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for k in (1, 2)]
+    codes = [p.wait() for p in procs]
+    two_wall = time.perf_counter() - t0
+    if any(codes):
+        sys.exit(f"a shard failed: {codes}")
+    print(f"  2 shards at once on 2 cores: {two_wall:.1f} s wall against {full_wall:.1f} s for 1 shard: ratio "
+          f"{two_wall / full_wall:.2f} (goal <= 0.6)")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notebook", default=None, help="solution notebook id (default: the first in solutions/)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument("--course", action="store_true",
+                        help="only the course-scale figures: per CPU-minute, incremental rerun, 2 shards vs 1")
+    parser.add_argument("--n", type=int, default=48, help="submissions of the --course class (default 48)")
     parser.add_argument("--adversarial", action="store_true",
                         help="only print the table of adversarial cases (case, expected, got)")
     args = parser.parse_args(argv)
@@ -124,6 +188,10 @@ def main(argv=None):
     if not solutions:
         sys.exit("no solution notebooks to measure")
     nb = ROOT / "solutions" / f"{args.notebook}.ipynb" if args.notebook else solutions[0]
+    if args.course:
+        with tempfile.TemporaryDirectory() as tmp:
+            course_scale(nb, Path(tmp), args.n)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "a").mkdir()

@@ -259,7 +259,7 @@ def _tamper_source(targets, folders):
     return (
         "import os, signal, subprocess, pathlib\n"
         f"for t in {[str(t) for t in targets]!r}:\n"
-        "    try:\n        pathlib.Path(t).write_text('tampered')\n    except OSError:\n        pass\n"
+        "    try:\n        pathlib.Path(t).write_text('OVERWRITTEN BY A SUBMISSION')\n    except OSError:\n        pass\n"
         f"for d in {[str(d) for d in folders]!r}:\n"
         "    try:\n        (pathlib.Path(d) / 'planted.py').write_text('x = 1')\n    except OSError:\n        pass\n"
         f"subprocess.Popen(['sleep', '{SLEEPER}'], start_new_session=True)\n"
@@ -421,7 +421,7 @@ def test_submissions_and_course_files_are_unchanged(batch):
                if p.exists()]
     if ROOTED:  # the kernels ran as throw-away users: nothing of the grader's could be written
         assert planted == []
-        assert "tampered" not in (ROOT / "utils" / "workbook" / "grade.py").read_text(encoding="utf-8")
+        assert "OVERWRITTEN BY A SUBMISSION" not in (ROOT / "utils" / "workbook" / "grade.py").read_text(encoding="utf-8")
         assert not (batch["out"] / "planted.py").exists()
         leftovers = [p for p in Path("/proc").glob("[0-9]*/cmdline")
                      if SLEEPER in p.read_bytes().decode(errors="replace")] if Path("/proc").is_dir() else []
@@ -522,6 +522,15 @@ def course(tmp_path_factory):
         sol, solution, student = _course_source(base, nb_id)
         _write(subs / "solution", f"{nb_id}.ipynb", solution)
         _write(subs / "student", f"{nb_id}.ipynb", student)
+    # the first notebook once more, as a stub whose first answer cell rebinds every check and patches the
+    # checks' comparison (without tamper detection it would score full marks)
+    first = course_ids()[0]
+    _, _, student = _course_source(base, first)
+    tampered = copy.deepcopy(student)
+    answer = next(c for c in tampered["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+    answer["source"] = submission_text(answer) + TAMPER_ALL
+    (subs / "tampered").mkdir()
+    _write(subs / "tampered", f"{first}.ipynb", tampered)
     grade(subs, "--out", out, "--jobs", "2", solutions=sol)
     rows = {(Path(r["submission"]).parent.name, r["notebook"]): r for r in read_csv(out / "grades.csv")}
     checks = {}
@@ -539,6 +548,30 @@ def test_every_solution_notebook_scores_full_marks(course, nb_id):
                if c["outcome"] != "passed"]
     assert failing == [] and row["status"] == "ok"
     assert float(row["points"]) == float(row["max_points"]) > 0
+
+
+TAMPER_ALL = """
+for _name in [n for n in dir() if n.startswith("check_")]:
+    globals()[_name] = lambda *args, **kwargs: print("✓ all cases match")
+try:
+    import utils.checks.core as _core
+    _core.Check.expect_close = lambda self, got, expected, **kwargs: got
+except ImportError:
+    pass
+"""
+
+
+def submission_text(cell) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+@ONE_COURSE
+def test_a_submission_that_rebinds_the_checks_scores_zero(course):
+    rows, checks = course
+    row = rows[("tampered", course_ids()[0])]
+    assert row["status"] == "ok" and float(row["points"]) == 0 and float(row["max_points"]) > 0
+    assert {c["outcome"] for c in checks[("tampered", course_ids()[0])]} == {"tampered"}
 
 
 @ONE_COURSE

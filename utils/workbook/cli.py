@@ -3,6 +3,10 @@
     workbook build [--check]       write notebooks/ from solutions/ (or only compare)
     workbook execute NOTEBOOK...   run solution notebooks in place, store outputs, time cells
     workbook grade SUBMISSION...   grade filled-in notebooks (see ``workbook grade --help``)
+    workbook grade merge DIR...    combine the result folders of the shards of a class
+    workbook report DIR            the class report (report.html, report.png) of a graded folder
+    workbook export DIR... --lms canvas|moodle --roster ROSTER.csv --out FILE   grades for the LMS
+    workbook autograder NOTEBOOK_ID --gradescope OUT.zip                      a Gradescope autograder
 """
 
 from __future__ import annotations
@@ -47,7 +51,8 @@ def make_parser() -> argparse.ArgumentParser:
     from . import build, grade
 
     parser = argparse.ArgumentParser(prog="workbook", description="From feed-forward networks to LSTMs: course tools.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True,
+                                metavar="{build,execute,grade,report,export,autograder}")
 
     p = sub.add_parser("build", help="write the student notebooks in notebooks/ from solutions/")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 and name the stale files if any")
@@ -60,13 +65,37 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=int, default=120, help="seconds allowed per cell (default 120)")
     p.set_defaults(func=_execute)
 
-    p = sub.add_parser("grade", help="grade filled-in notebooks of a whole class")
+    p = sub.add_parser("grade", help="grade filled-in notebooks of a whole class (`workbook grade merge` "
+                                     "combines shards)")
     grade.add_arguments(p)
     p.set_defaults(func=grade.run)
+
+    from . import autograder, export, merge, report
+
+    # `workbook grade merge DIR...` (main() turns it into this hidden command)
+    p = sub.add_parser("grade-merge", prog="workbook grade merge")
+    merge.add_arguments(p)
+    p.set_defaults(func=merge.run)
+
+    p = sub.add_parser("report", help="write the class report (report.html, report.png) of a graded folder")
+    report.add_arguments(p)
+    p.set_defaults(func=report.run)
+
+    p = sub.add_parser("export", help="write the grades as a gradebook import file for an LMS (Canvas, Moodle)")
+    export.add_arguments(p)
+    p.set_defaults(func=export.run)
+
+    p = sub.add_parser("autograder", help="build a Gradescope autograder (zip) for one notebook")
+    autograder.add_arguments(p)
+    p.set_defaults(func=autograder.run)
+
     return parser
 
 
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:2] == ["grade", "merge"]:  # a submission folder named merge: ./merge
+        argv = ["grade-merge", *argv[2:]]
     args = make_parser().parse_args(argv)
     return int(args.func(args) or 0)
 

@@ -1,6 +1,7 @@
 """``workbook grade``: grade a whole class's notebooks in one command.
 
     workbook grade SUBMISSION... --out DIR [--jobs N] [--cell-timeout S] [--timeout S] [--memory-mb M]
+                                           [--shard K/N|auto|auto/N] [--regrade] [--report]
 
 A SUBMISSION is a ``.ipynb`` file or a folder, searched recursively (folders whose name
 starts with a dot, such as ``.ipynb_checkpoints``, are skipped). The grader writes
@@ -10,14 +11,24 @@ starts with a dot, such as ``.ipynb_checkpoints``, are skipped). The grader writ
   ``unreadable``, ``unknown-notebook``, ``timeout`` or ``kernel-died``;
 - ``DIR/checks.csv``: one row per check of every graded submission, columns
   ``submission,notebook,check,points,max_points,outcome,message``; outcome is
-  ``passed``, ``failed``, ``not-attempted``, ``error``, ``timeout`` or ``skipped``;
+  ``passed``, ``failed``, ``not-attempted``, ``error``, ``timeout``, ``skipped`` or
+  ``tampered``;
 - ``DIR/feedback/<submission file stem>.md``: a page for the student (when two
   submissions share a stem, the second page is prefixed with its folder's name, then
   numbered);
+- ``DIR/results/``: a result file per submission and the run's manifest (``results.py``).
+  The CSVs and pages are rebuilt from them; a second run over the same DIR grades only
+  the submissions whose key (bytes, pristine notebook, check sources, grader version,
+  limits) changed, unless ``--regrade``;
 
 and prints a summary table. Exit status: 0 when every submission got its row, whatever
 its status; 2 on a usage error (bad option, a path that does not exist, no notebook
-found); 1 only if the grader itself failed on a submission (a bug: that row is missing).
+found, a shard that does not exist); 1 only if the grader itself failed on a submission
+(a bug: that row is missing).
+
+``--shard K/N`` grades only the submissions of shard K (``shard.py``); ``workbook grade
+merge`` (``merge.py``) puts the shards together. ``--report`` also writes the class
+report (``report.py``).
 
 Which notebook a submission is: its metadata ``workbook.id`` if that is a known id
 (a stem of ``solutions/*.ipynb``); else the longest known id inside its file name
@@ -41,7 +52,8 @@ writes the pages):
    start included; then the kernel is killed), ``--memory-mb`` of address space
    (``RLIMIT_AS``; an allocation beyond it raises ``MemoryError`` in the kernel).
 3. Each check cell is scored from the kernel's ``execute_reply`` alone, never from its
-   visible outputs: ``ok`` -> passed; ``NotImplementedError`` -> not-attempted;
+   visible outputs (and is ``tampered`` when the check functions or what they compare
+   with were replaced by the submission's code: ``tamper.py``): ``ok`` -> passed; ``NotImplementedError`` -> not-attempted;
    ``AssertionError``/``CheckFailure`` -> failed, with the check's message; any other
    exception -> error (``Name: message``); the cell limit -> timeout. When the kernel
    dies or is killed, the check running then is ``error`` (died) or ``timeout``
@@ -74,7 +86,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import kernel, submission
+from . import kernel, results, shard, submission
 from .kernel import Limits
 from .reports import feedback_page, fmt_points, summary
 
@@ -125,6 +137,13 @@ def add_arguments(parser: argparse.ArgumentParser):
                         help="seconds for a whole submission, kernel start included (default 600)")
     parser.add_argument("--memory-mb", type=_memory, default=4096, metavar="M",
                         help="address-space limit of each kernel in MiB, 0 for none (default 4096)")
+    parser.add_argument("--shard", metavar="K/N",
+                        help="grade only shard K of N (by a hash of each submission's path in its folder); "
+                             "auto: K and N from a Slurm job array or a Kubernetes Indexed Job (auto/N)")
+    parser.add_argument("--regrade", action="store_true",
+                        help="grade every submission again, even those whose stored result is up to date")
+    parser.add_argument("--report", action="store_true",
+                        help="also write DIR/report.html and DIR/report.png, the class report")
     parser.add_argument("--solutions", default=str(build.SOLUTIONS), help=argparse.SUPPRESS)
     parser.add_argument("--all-cells", action="store_true", help=argparse.SUPPRESS)  # tests/workbook/bench_grade.py
     parser.add_argument("--no-user-switch", action="store_true", help=argparse.SUPPRESS)  # tests: the laptop path
@@ -143,28 +162,41 @@ class Submission:
     reason: str = ""
     cells: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    relative: str = ""  # path relative to its SUBMISSION folder: decides its shard
+    order: list = field(default_factory=list)  # [argument index, *relative parts]: the order of the rows
+    key: dict = field(default_factory=dict)  # what its result depends on (results.py)
 
 
 def find_submissions(paths) -> tuple[list, list]:
     """(files, problems): every .ipynb named or found under a named folder, in order."""
+    found, problems = locate_submissions(paths)
+    return [f for f, _, _ in found], problems
+
+
+def locate_submissions(paths) -> tuple[list, list]:
+    """(found, problems): found is [(file, index of its SUBMISSION argument, path relative to it)].
+
+    The relative path (posix; a file given by name: its name) decides the file's shard.
+    """
     files, problems, seen = [], [], set()
-    for given in paths:
+    for index, given in enumerate(paths):
         p = Path(given)
         if p.is_dir():
             found = sorted(f for f in p.rglob("*.ipynb")
                            if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts[:-1]))
             if not found:
                 print(f"workbook grade: no .ipynb file in {given}", file=sys.stderr)
+            pairs = [(f, f.relative_to(p).as_posix()) for f in found]
         elif p.is_file():
-            found = [p]
+            pairs = [(p, p.name)]
         else:
             problems.append(f"{given}: no such file or folder")
             continue
-        for f in found:
+        for f, relative in pairs:
             key = f.resolve()
             if key not in seen:
                 seen.add(key)
-                files.append(f)
+                files.append((f, index, relative))
     return files, problems
 
 
@@ -308,6 +340,68 @@ def _isolation(stderr) -> tuple[bool, bool]:
 
 # --------------------------------------------------------------------------- main
 
+def _stamp() -> str:
+    """When this run graded: local time, or $SOURCE_DATE_EPOCH (UTC) for reproducible pages."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch.isdigit():
+        return time.strftime("%Y-%m-%d %H:%M", time.gmtime(int(epoch)))
+    return time.strftime("%Y-%m-%d %H:%M")
+
+
+def _limits_key(args) -> dict:
+    return {"cell_timeout": args.cell_timeout, "timeout": args.timeout, "memory_mb": args.memory_mb,
+            "all_cells": bool(args.all_cells)}
+
+
+def manifest(subs, args, known, shard_spec) -> dict:
+    """The run's manifest (results/run.json): every submission found, in order, and its shard."""
+    n = shard_spec[1] if shard_spec else 1
+    return {"format": results.FORMAT, "kind": "workbook-grade-run", "grader": results.grader_version(),
+            "course": results.course_fingerprint(known), "notebooks": sorted(known),
+            "arguments": [str(a) for a in args.submissions],
+            "shard": list(shard_spec) if shard_spec else None, "limits": _limits_key(args),
+            "submissions": [{"submission": s.display, "relative": s.relative, "order": s.order,
+                             "shard": shard.shard_of(s.relative, n)} for s in subs]}
+
+
+def make_result(sub: Submission, row: dict, checks: list, title: str, stamp: str) -> dict:
+    """The result file of one graded submission (see results.py)."""
+    return {"submission": sub.display, "key": sub.key, "grader": results.grader_version(), "stamp": stamp,
+            "row": row, "checks": checks,
+            "page": {"name": sub.path.name, "status": sub.status, "reason": sub.reason, "notes": list(sub.notes),
+                     "title": title}}
+
+
+def write_outputs(out: Path, ordered: list, with_pages=()):
+    """grades.csv and checks.csv of the results in `ordered` (in that order), and the pages of
+    the (result, feedback file name) pairs in `with_pages`."""
+    (out / "feedback").mkdir(parents=True, exist_ok=True)
+    with open(out / "grades.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, GRADES_COLUMNS)
+        w.writeheader()
+        w.writerows(r["row"] for r in ordered)
+    with open(out / "checks.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, CHECKS_COLUMNS)
+        w.writeheader()
+        for r in ordered:
+            w.writerows(r["checks"])
+    for result, name in with_pages:
+        (out / "feedback" / name).write_text(page_of(result), encoding="utf-8")
+
+
+def page_of(result: dict) -> str:
+    """The feedback page of a stored result (reports.feedback_page on what the file holds)."""
+    from types import SimpleNamespace
+
+    page = result["page"]
+    sub = SimpleNamespace(path=Path(page["name"]), display=result["submission"], status=page["status"],
+                          reason=page["reason"], notes=page["notes"], sha256=result["row"].get("sha256", ""),
+                          notebook=result["row"].get("notebook", ""))
+    checks = [SimpleNamespace(check=c["check"], points=c["points"], max_points=c["max_points"],
+                              outcome=c["outcome"], message=c["message"]) for c in result["checks"]]
+    return feedback_page(sub, result["row"], checks, SimpleNamespace(title=page["title"]), result["stamp"])
+
+
 def run(args) -> int:
     t_start = time.monotonic()
     solutions = Path(args.solutions)
@@ -319,39 +413,84 @@ def run(args) -> int:
     if not known_paths:
         print(f"workbook grade: no solution notebooks in {solutions}", file=sys.stderr)
         return 2
-    files, problems = find_submissions(args.submissions)
+    shard_spec = None
+    if args.shard:
+        try:
+            shard_spec = shard.parse(args.shard)
+        except shard.ShardError as e:
+            print(f"workbook grade: {e}", file=sys.stderr)
+            return 2
+    found, problems = locate_submissions(args.submissions)
     if problems:
         for p in problems:
             print(f"workbook grade: {p}", file=sys.stderr)
         return 2
-    if not files:
+    if not found:
         print("workbook grade: no .ipynb submission found", file=sys.stderr)
         return 2
 
     known = {p.stem: p for p in known_paths}
-    subs = [Submission(f, str(f)) for f in files]
+    subs = [Submission(f, str(f), relative=relative, order=[index, *Path(relative).parts])
+            for f, index, relative in found]
     _feedback_names(subs)
+    results_dir = out / "results"
+    run_info = manifest(subs, args, known, shard_spec)
+    previous = results.read_json(results_dir / results.RUN_FILE)
+    if isinstance(previous, dict) and previous.get("shard") != run_info["shard"] and previous.get("shard"):
+        was = "/".join(map(str, previous["shard"]))
+        now = "/".join(map(str, shard_spec)) if shard_spec else "no shard"
+        print(f"workbook grade: {out} holds the results of shard {was}, and this run is {now}: give every "
+              "shard its own --out (merge them with `workbook grade merge`)", file=sys.stderr)
+        return 2
+    mine = [s for s in subs if shard_spec is None or shard.shard_of(s.relative, shard_spec[1]) == shard_spec[0]]
+    results_dir.mkdir(parents=True, exist_ok=True)
+    for stale in results_dir.glob(".tmp-*"):  # left by a run killed while it wrote a result
+        stale.unlink(missing_ok=True)
+    results.write_json(results_dir / results.RUN_FILE, run_info)
+
     pristines = {}
     lazy = _LazyPristines(known, pristines)
-    for s in subs:  # only the pristine notebooks that are needed are loaded
+    pristine_sha = {}
+    limits_key = _limits_key(args)
+    stored, todo = {}, []
+    for s in mine:  # only the pristine notebooks that are needed are loaded
         try:
             _read(s, known, lazy)
         except Exception as e:  # noqa: BLE001 - a broken solution notebook is the course's bug
             print(f"workbook grade: cannot use {known.get(s.notebook, solutions)} to grade {s.display}: {e}",
                   file=sys.stderr)
             return 1
+        if s.notebook and s.notebook not in pristine_sha:
+            pristine_sha[s.notebook] = results.sha256_file(known[s.notebook])
+        s.key = results.make_key(s.sha256, s.notebook, pristine_sha.get(s.notebook, ""), limits_key)
+        reuse = None if args.regrade else results.load_reusable(results_dir, s.display, s.key)
+        if reuse is not None:
+            stored[s.display] = reuse
+        else:  # an out-of-date result is removed first: a run killed now leaves none that could be merged
+            todo.append(s)
+            try:
+                (results_dir / results.result_name(s.display)).unlink()
+            except FileNotFoundError:
+                pass
 
-    gradable = any(not s.status for s in subs) and not args.no_user_switch
+    gradable = any(not s.status for s in todo) and not args.no_user_switch
     drop, read_all = _isolation(sys.stderr) if gradable else (False, False)
     threads = max(1, (os.cpu_count() or 1) // args.jobs) if args.jobs > 1 else 0
     limits = Limits(cell_timeout=args.cell_timeout, timeout=args.timeout, memory_mb=args.memory_mb,
                     threads=threads, drop=drop, read_all=read_all, all_cells=args.all_cells)
 
     (out / "feedback").mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y-%m-%d %H:%M")
-    rows, check_rows, failures = {}, {}, []
+    stamp = _stamp()
+    failures = []
     done = [0]
-    n = len(subs)
+    n = len(mine)
+    for s in mine:
+        if s.display in stored:
+            done[0] += 1
+            row = stored[s.display]["row"]
+            score = f"{row['points']}/{row['max_points']}" if row["max_points"] != "" else "-"
+            print(f"[{done[0]}/{n}] {s.display}: {score} {row['status']} (unchanged since {stored[s.display]['stamp']}: "
+                  "not graded again)", file=sys.stderr)
 
     def record(sub: Submission, result, seconds: float, error):
         done[0] += 1
@@ -374,32 +513,39 @@ def run(args) -> int:
         row = {"submission": sub.display, "notebook": sub.notebook, "points": fmt_points(points),
                "max_points": fmt_points(max_points), "status": status, "seconds": f"{seconds:.1f}",
                "sha256": sub.sha256}
-        rows[sub.display] = row
-        check_rows[sub.display] = [
+        check_rows = [
             {"submission": sub.display, "notebook": sub.notebook, "check": c.check, "points": fmt_points(c.points),
              "max_points": fmt_points(c.max_points), "outcome": c.outcome, "message": c.message} for c in checks]
+        stored[sub.display] = make_result(sub, row, check_rows, pristine.title if pristine else "", stamp)
+        results.save(results_dir, stored[sub.display])  # as soon as it is graded: a crash loses only what runs
         page = feedback_page(sub, row, checks, pristine, stamp)
         (out / "feedback" / sub.feedback).write_text(page, encoding="utf-8")
         score = f"{row['points']}/{row['max_points']}" if row["max_points"] != "" else "-"
         print(f"[{done[0]}/{n}] {sub.display}: {score} {status} ({row['seconds']} s)", file=sys.stderr)
 
-    for s in subs:
+    for s in todo:
         if s.status:
             record(s, None, 0.0, None)
     try:
-        _grade_all(subs, pristines, limits, args.jobs, record)
-    finally:  # interrupted (Ctrl-C) or not, the rows done so far are written
-        ordered = [rows[s.display] for s in subs if s.display in rows]
-        with open(out / "grades.csv", "w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, GRADES_COLUMNS)
-            w.writeheader()
-            w.writerows(ordered)
-        with open(out / "checks.csv", "w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, CHECKS_COLUMNS)
-            w.writeheader()
-            for s in subs:
-                w.writerows(check_rows.get(s.display, []))
-    print(summary(ordered, time.monotonic() - t_start, out, len(ordered)))
+        _grade_all(todo, pristines, limits, args.jobs, record)
+    finally:  # interrupted (Ctrl-C) or not, the rows done so far are written, from the result files
+        ordered = [stored[s.display] for s in mine if s.display in stored]
+        fresh = {s.display for s in todo}
+        write_outputs(out, ordered, [(stored[s.display], s.feedback) for s in mine
+                                     if s.display in stored and s.display not in fresh])
+    rows = [r["row"] for r in ordered]
+    print(summary(rows, time.monotonic() - t_start, out, len(rows)))
+    reused = len(mine) - len(todo)
+    if reused:
+        print(f"workbook grade: {reused} submission(s) unchanged since an earlier run were not graded again "
+              "(--regrade grades everything)", file=sys.stderr)
+    if shard_spec:
+        print(f"workbook grade: shard {shard_spec[0]}/{shard_spec[1]}: {len(mine)} of {len(subs)} submissions; "
+              "combine the shards with `workbook grade merge`", file=sys.stderr)
+    if args.report:
+        from . import report
+
+        report.write(out)
     if failures:
         print(f"workbook grade: the grader failed on {len(failures)} submission(s); their rows are missing",
               file=sys.stderr)

@@ -22,9 +22,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import tamper
 from .submission import Cell
 
-OUTCOMES = ("passed", "failed", "not-attempted", "error", "timeout", "skipped")
+OUTCOMES = ("passed", "failed", "not-attempted", "error", "timeout", "skipped", "tampered")
 STATUSES = ("ok", "unreadable", "unknown-notebook", "timeout", "kernel-died")
 
 MESSAGE_CAP = 2000  # characters of a check's message kept (CSV and feedback)
@@ -47,6 +48,7 @@ class Limits:
     drop: bool = False  # as root: run the kernel as a fresh unprivileged user
     read_all: bool = False  # with drop: keep CAP_DAC_READ_SEARCH (a Python under /root)
     all_cells: bool = False  # also run the cells after the last check (for measurements)
+    guard: bool = True  # tamper detection (tamper.py) around every check cell
 
 
 @dataclass
@@ -220,7 +222,7 @@ class _Kernel:
             elif kind == "status" and content.get("execution_state") == "idle":
                 sink["idle"] = True
 
-    def execute(self, cell: Cell, want_output: bool):
+    def execute(self, cell: Cell, want_output: bool, user_expressions=None, source=None):
         """Run one cell. Returns (event, payload):
 
         ("reply", content)       the cell finished; payload is the execute_reply content
@@ -232,8 +234,12 @@ class _Kernel:
 
         import zmq
 
-        msg_id = self.kc.execute(cell.source, silent=False, store_history=True, allow_stdin=False,
-                                 stop_on_error=False)
+        if source is None:
+            msg_id = self.kc.execute(cell.source, silent=False, store_history=True, allow_stdin=False,
+                                     stop_on_error=False, user_expressions=user_expressions)
+        else:  # the grader's own request (tamper.py): silent, not in the history
+            msg_id = self.kc.execute(source, silent=True, store_history=False, allow_stdin=False,
+                                     stop_on_error=False, user_expressions=user_expressions)
         now = time.monotonic()
         cell_deadline = min(now + self.limits.cell_timeout, self.deadline)
         interrupted = False
@@ -310,6 +316,7 @@ def run_cells(cells: list, kernel_name: str, limits: Limits) -> RunResult:
     short = limits.drop and len(tempfile.gettempdir()) > 40 and os.path.isdir("/tmp")
     root = Path(tempfile.mkdtemp(prefix="workbook-grade-", dir="/tmp" if short else None))
     km = kc = ctx = None
+    aborting = False
     try:
         os.chmod(root, 0o711)  # others may pass through to their work dir, not list it
         work = root / "work"
@@ -363,15 +370,35 @@ def run_cells(cells: list, kernel_name: str, limits: Limits) -> RunResult:
                 note = f"the kernel did not start: {_death_reason(km)}{tail}"
         else:
             kernel = _Kernel(km, kc, limits, deadline)
+            first_answer = next((c for c in to_run if c.kind in ("answer", "manual")), None)
+            baseline = None  # the digest of the kernel's fingerprint before any student code (tamper.py)
             for cell in to_run:
                 if time.monotonic() >= deadline:
                     status = "timeout"
                     note = f"the submission used up its time limit of {limits.timeout:g} s before {cell.describe()}"
                     break
-                event, payload = kernel.execute(cell, want_output=cell.kind == "check")
+                guard = limits.guard and cell.kind == "check" and baseline is not None
+                before = None
+                event, payload = "reply", None
+                if limits.guard and cell is first_answer:
+                    event, payload = kernel.execute(cell, False, tamper.expression("base"), source="pass")
+                    answer = tamper.parse(payload) if event == "reply" else None
+                    baseline = answer if answer and isinstance(answer.get("names"), dict) else None
+                elif guard:
+                    event, payload = kernel.execute(cell, False, tamper.expression("verify", cell.called),
+                                                    source="pass")
+                    if event == "reply":
+                        before = tamper.verdict(baseline, tamper.parse(payload), "before")
+                if event == "reply":
+                    after = tamper.expression("verify", cell.called) if guard and before is None else None
+                    event, payload = kernel.execute(cell, want_output=cell.kind == "check", user_expressions=after)
                 if event == "reply":
                     if cell.kind == "check":
                         outcome, message = _check_outcome(payload, payload.get("_stdout", ""))
+                        if guard and before is None and outcome == "passed":
+                            before = tamper.verdict(baseline, tamper.parse(payload), "while")
+                        if before is not None:
+                            outcome, message = "tampered", cap(before)
                         got = cell.points if outcome == "passed" else 0
                         results[cell.grade_id] = CheckResult(cell.grade_id, got, cell.points, outcome, message)
                     continue
@@ -393,13 +420,26 @@ def run_cells(cells: list, kernel_name: str, limits: Limits) -> RunResult:
                         results[cell.grade_id] = CheckResult(
                             cell.grade_id, 0, cell.points, "error", cap(f"the kernel died while running this check: {payload}"))
                 break
+    except BaseException:  # Ctrl-C (KeyboardInterrupt) or a grader bug: clean up without jupyter_client's event loop
+        aborting = True
+        raise
     finally:
         if kc is not None:
             try:
                 kc.stop_channels()
             except Exception:  # noqa: BLE001
                 pass
-        if km is not None:
+        if km is not None and aborting:
+            # an interrupt may have stopped jupyter_client inside its asyncio loop, which its shutdown
+            # would run again: kill the kernel process itself (launcher.py exec'd into it) instead
+            proc = getattr(getattr(km, "provisioner", None), "process", None)
+            try:
+                if proc is not None and proc.poll() is None:
+                    proc.kill()
+                    proc.wait(timeout=10)
+            except Exception:  # noqa: BLE001
+                pass
+        elif km is not None:
             try:
                 if km.has_kernel:
                     km.shutdown_kernel(now=True)

@@ -18,7 +18,8 @@ def _md(text: str) -> str:
 
 
 OUTCOME_LABEL = {"passed": "✓ passed", "failed": "✗ failed", "not-attempted": "not attempted",
-                 "error": "✗ error", "timeout": "⏱ timeout", "skipped": "skipped"}
+                 "error": "✗ error", "timeout": "⏱ timeout", "skipped": "skipped",
+                 "tampered": "✗ tampered"}
 
 ADVICE = {
     "failed": "**failed**: your function runs but gives a wrong answer. The message says which case, what was "
@@ -32,6 +33,10 @@ ADVICE = {
              "kernel (Kernel > Restart) to see it.",
     "timeout": "**timeout**: the check ran past its time limit and was stopped. Look for a loop that never "
                "ends, or a much slower algorithm than needed (a Python loop where one array operation would do).",
+    "tampered": "**tampered**: code in your notebook replaced a check function, or something the checks call or "
+                "compare with (a NumPy or torch function, a method of the checks), so the check could not be "
+                "trusted and scores 0. Keep only your function definitions in the exercise cells: no assignments "
+                "to `check_...`, `np....`, `torch....` or `utils...`.",
     "skipped": "**skipped**: this check never ran, for the reason in its message (the kernel died or time ran "
                "out earlier). Fix that first; this check may well pass afterwards.",
 }
@@ -70,7 +75,7 @@ def feedback_page(sub: Submission, row: dict, checks: list, pristine, stamp: str
         lines.append(f"| `{c.check}` | {fmt_points(c.points)} / {fmt_points(c.max_points)} | "
                      f"{OUTCOME_LABEL.get(c.outcome, c.outcome)} | {_md(c.message)} |")
     lines.append("")
-    seen = [o for o in ("failed", "not-attempted", "error", "timeout", "skipped") if any(c.outcome == o for c in checks)]
+    seen = [o for o in ("failed", "not-attempted", "error", "timeout", "tampered", "skipped") if any(c.outcome == o for c in checks)]
     if seen:
         lines += ["## What to do next", ""] + [f"- {ADVICE[o]}" for o in seen] + [""]
     elif checks:

@@ -98,6 +98,13 @@ class Cell:
     run: bool = True  # False: a non-graded pristine cell tagged skip-execution
     origin: str = "pristine"  # for answers: "grade_id", "cell id" or "stub"
 
+    @property
+    def called(self) -> list:
+        """The check functions a check cell calls (tamper.py verifies they are the course's own)."""
+        from .tamper import called_checks
+
+        return called_checks(self.source) if self.kind == "check" else []
+
     def describe(self) -> str:
         if self.kind == "check":
             return f"cell {self.number} (the check {self.grade_id})"
