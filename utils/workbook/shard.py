@@ -32,14 +32,23 @@ def shard_of(relative: str, n: int) -> int:
     return int(hashlib.sha256(relative.encode("utf-8", "surrogateescape")).hexdigest(), 16) % n + 1
 
 
-def _count(text: str, where: str) -> int:
+def _whole(text: str, where: str, minimum: int) -> int:
+    """An integer read from a command-line value or an environment variable, at least `minimum`."""
     try:
-        n = int(text)
+        value = int(text)
     except ValueError:
-        raise ShardError(f"{where} must be a whole number of shards, got {text!r}") from None
-    if n < 1:
-        raise ShardError(f"{where} must be at least 1, got {n}")
-    return n
+        raise ShardError(f"{where} must be a whole number, got {text!r}") from None
+    if value < minimum:
+        raise ShardError(f"{where} must be at least {minimum}, got {value}")
+    return value
+
+
+def _count(text: str, where: str) -> int:
+    return _whole(text, where, 1)
+
+
+def _count_index(text: str, where: str) -> int:
+    return _whole(text, where, 0)
 
 
 def parse(text: str, environ=None) -> tuple[int, int]:
@@ -77,13 +86,3 @@ def parse(text: str, environ=None) -> tuple[int, int]:
     if not 1 <= k <= n:
         raise ShardError(f"shard {k} of {n} does not exist: K goes from 1 to N")
     return k, n
-
-
-def _count_index(text: str, where: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise ShardError(f"{where} must be a whole number, got {text!r}") from None
-    if value < 0:
-        raise ShardError(f"{where} must not be negative, got {value}")
-    return value
