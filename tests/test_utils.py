@@ -179,3 +179,18 @@ def test_plot_heatmap_labels_its_colour_bar_and_centres_the_scale():
     assert ax.images[0].get_clim() == (-2.0, 2.0)
     assert plot_heatmap(np.eye(2), colorbar=False).axes[-1].get_ylabel() == ""
     plt.close("all")
+
+
+def test_check_reads_a_likely_cause_from_the_error():
+    """cause= may be a function of the exception: a cause that fits the error, or none at all (no guess)."""
+    def explain(error):
+        return "lengths are one past the last index" if isinstance(error, IndexError) else None
+
+    chk = Check("f")
+    with pytest.raises(CheckFailure) as e:
+        chk.call(lambda: [][0], case="empty", cause=explain)
+    assert "your function raised IndexError" in str(e.value)
+    assert str(e.value).endswith("Likely cause: lengths are one past the last index")
+    with pytest.raises(CheckFailure) as e:
+        chk.call(lambda: 1 / 0, case="zero", cause=explain)
+    assert "ZeroDivisionError" in str(e.value) and "Likely cause" not in str(e.value)

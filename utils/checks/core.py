@@ -108,13 +108,17 @@ class Check:
         raise CheckFailure(msg)
 
     # -- calling the learner's code ------------------------------------------------
-    def call(self, fn, *args, case: str, cause: str | None = None, copy_args: bool = True, **kwargs):
+    def call(self, fn, *args, case: str, cause=None, copy_args: bool = True, **kwargs):
         """Call the learner's function on one case and return what it returns.
 
         NumPy arguments (also inside lists, tuples and dicts) are copied first, so a
         function that modifies its input in place cannot spoil the reference computed
         from the same arrays. copy_args=False passes the caller's objects, for a check
         that must see what the function did to its input.
+
+        cause: the likely cause to give if the function raises; or a function of the
+        exception that returns one, or None when the error says nothing specific (then the
+        message shows the error alone rather than guess).
         """
         if not callable(fn):
             self.fail(None, f"expected a function, got {type(fn).__name__}. Pass the function itself, "
@@ -132,6 +136,8 @@ class Check:
         except CheckFailure:
             raise
         except Exception as e:  # the learner's code crashed: say where, keep the traceback
+            if callable(cause):
+                cause = cause(e)
             raise CheckFailure(
                 f'{self.exercise}, case "{case}": your function raised {type(e).__name__}: {e}'
                 + (f"\nLikely cause: {cause}" if cause else "")

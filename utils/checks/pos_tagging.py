@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .core import Check, CheckFailure, as_array, fmt_num, fmt_shape
+from .core import Check, as_array, fmt_num, fmt_shape
 
 __all__ = ["check_length_mask", "check_step_logits", "check_masked_token_cross_entropy",
            "check_token_accuracy", "check_rnn_tagger"]
@@ -21,22 +21,6 @@ __all__ = ["check_length_mask", "check_step_logits", "check_masked_token_cross_e
 
 def _np_mask(lengths, T):
     return np.arange(T)[None, :] < np.asarray(lengths)[:, None]
-
-
-def _call_explained(chk, fn, *args, case, explain, **kwargs):
-    """chk.call, and when the learner's code raised, a likely cause read from the error itself.
-
-    explain(error) -> a cause, or None when the error says nothing specific: then the check
-    shows the error alone rather than guess (a wrong guess sends the learner to the wrong line).
-    """
-    try:
-        return chk.call(fn, *args, case=case, **kwargs)
-    except CheckFailure as failure:
-        error = failure.__cause__
-        cause = explain(error) if error is not None else None
-        if cause is None:
-            raise
-        raise CheckFailure(f"{failure}\nLikely cause: {cause}") from error
 
 
 def _as_tensor_or_fail(chk, got, case, name):
@@ -224,8 +208,8 @@ def check_masked_token_cross_entropy(masked_token_cross_entropy):
             mistakes[drops + " (their loss becomes 0 while they still count in the mean). Only the mask "
                              "says where the pads are."] = (ce * (m & ~noun)).sum() / n_real
         x = logits.clone().requires_grad_(True)
-        got = _call_explained(chk, masked_token_cross_entropy, x, tags.clone(), mask.clone(), case=case,
-                              copy_args=False, explain=_loss_crash_cause)
+        got = chk.call(masked_token_cross_entropy, x, tags.clone(), mask.clone(), case=case, copy_args=False,
+                       cause=_loss_crash_cause)
         got = _as_tensor_or_fail(chk, got, case, "the loss")
         if got.numel() != 1:
             chk.fail(case, f"the loss has shape {fmt_shape(got.shape)}, expected one number (shape ()).",
@@ -474,8 +458,7 @@ def check_rnn_tagger(RNNTagger):
                    cause=("a bidirectional RNN gives 2 * hidden_dim numbers per step, [forward; backward] "
                           "concatenated: a classifier that reads only hidden_dim of them uses one direction only."
                           if bidirectional else "one direction gives hidden_dim numbers per step."))
-        got = _call_explained(chk, model, words.clone(), feats.clone(), lengths.clone(), case=case,
-                              explain=_forward_crash_cause)
+        got = chk.call(model, words.clone(), feats.clone(), lengths.clone(), case=case, cause=_forward_crash_cause)
         got = _as_tensor_or_fail(chk, got, case, "logits")
         B, T = words.shape
         expected = _reference_tagger(model, words, feats, lengths)

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from .core import Check, CheckFailure, as_array, fmt_shape
+from .core import Check, as_array, fmt_shape
 
 __all__ = ["check_build_vocab", "check_encode_batch", "check_embeddings", "check_last_valid_state",
            "check_SentimentRNN"]
@@ -281,23 +281,19 @@ def _state_cases():
     return cases
 
 
-def _call_naming_index_errors(chk, fn, hs, lengths, *, case):
-    """chk.call, with the likely cause of an index out of range: lengths used as indices."""
-    try:
-        return chk.call(fn, hs, lengths, case=case)
-    except CheckFailure as failure:
-        if isinstance(failure.__cause__, IndexError) and "out of bounds" in str(failure.__cause__):
-            raise CheckFailure(f"{failure}\nLikely cause: lengths[b] is the number of words of row b, one past "
-                               f"the index of its last word (indices run from 0): the last word of row b is at "
-                               f"lengths[b] - 1. A row with no padding has no index lengths[b].") from failure.__cause__
-        raise
+def _index_cause(error):
+    """The likely cause of an index out of range in last_valid_state: lengths used as indices."""
+    if isinstance(error, IndexError) and "out of bounds" in str(error):
+        return ("lengths[b] is the number of words of row b, one past the index of its last word (indices run "
+                "from 0): the last word of row b is at lengths[b] - 1. A row with no padding has no index lengths[b].")
+    return None
 
 
 def check_last_valid_state(last_valid_state):
     """Check last_valid_state(hs, lengths) -> (batch, hidden_dim) against pack_padded_sequence's h_n."""
     chk = Check("last_valid_state", reference="pack_padded_sequence's h_n")
     for case, (hs, lengths, expected) in _state_cases().items():
-        got = _call_naming_index_errors(chk, last_valid_state, hs.clone(), lengths.clone(), case=case)
+        got = chk.call(last_valid_state, hs.clone(), lengths.clone(), case=case, cause=_index_cause)
         B = len(lengths)
         mistakes = {"this is h_T of the padded sequence, hs[:, -1]: the state after the pads. Take the state "
                     "at step lengths[b] - 1 of each row.": hs[:, -1],
