@@ -13,15 +13,13 @@ another exercise's check fail.
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from ..synthetic.scenes import BOS, EOS, PAD, VOCAB
-from .core import Check, fmt_shape
+from .core import Check, fmt_shape, parameters
 
 __all__ = ["check_ImageEncoder", "check_decoder_step", "check_caption_loss", "check_sample_next",
            "check_generate", "reference_captioner"]
@@ -198,13 +196,10 @@ def _log_softmax(x):
 
 def _seq2seq_style(fn):
     """True when fn has notebook 11's signature decoder_step(embed, lstm, out_layer, y_prev, state)."""
-    try:
-        params = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):
+    found = parameters(fn)
+    if found is None:
         return False
-    required = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-                and p.default is p.empty]
-    names = {p.name for p in params}
+    required, names = found
     return len(required) == 5 or "out_layer" in names or "y_prev" in names or {"embed", "lstm"} <= names
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Check", "CheckFailure", "as_array", "fmt_num", "fmt_pair", "fmt_shape"]
+__all__ = ["Check", "CheckFailure", "as_array", "fmt_num", "fmt_pair", "fmt_shape", "parameters"]
 
 
 class CheckFailure(AssertionError):
@@ -81,6 +81,22 @@ def as_array(value):
     if arr.dtype == object:
         return None
     return arr
+
+
+def parameters(fn) -> tuple[list[str], set[str]] | None:
+    """(names of the required positional parameters, names of all parameters) of fn, or None if unknown.
+
+    Lets a check recognise a learner who passes a function written for another notebook's interface.
+    """
+    import inspect
+
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    required = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                and p.default is p.empty]
+    return required, {p.name for p in params}
 
 
 class Check:

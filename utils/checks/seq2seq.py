@@ -15,13 +15,11 @@ The references are independent of the learner's way of writing the code:
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import Check, CheckFailure, as_array, fmt_shape
+from .core import Check, CheckFailure, as_array, fmt_shape, parameters
 
 __all__ = ["check_encode", "check_seq2seq_decoder_step", "check_teacher_forced_loss", "check_greedy_decode"]
 
@@ -165,12 +163,8 @@ def _log_softmax(a):
 
 def _captioning_style(fn) -> bool:
     """True when fn has notebook 12's signature decoder_step(model, words, state)."""
-    try:
-        params = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):
-        return False
-    required = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
-    return len(required) == 3 or {"model", "words"} <= {p.name for p in params}
+    found = parameters(fn)
+    return found is not None and (len(found[0]) == 3 or {"model", "words"} <= found[1])
 
 
 def check_seq2seq_decoder_step(decoder_step):
