@@ -33,20 +33,28 @@ def bits_per_char(logits, targets):
     return nats / math.log(2)
 
 
-def sample(model, prompt_ids, n, temperature=1.0, generator=None):
-    with torch.no_grad():
-        logits, h = model(torch.tensor([list(prompt_ids)]))
-        out = []
-        for _ in range(n):
-            last = logits[0, -1]
-            if temperature == 0:
-                c = int(torch.argmax(last))
-            else:
-                probs = torch.softmax(last / temperature, dim=-1)
-                c = int(torch.multinomial(probs, 1, generator=generator))
-            out.append(c)
-            logits, h = model(torch.tensor([[c]]), h)
-    return out
+def _draw(last, temperature, generator):
+    """The right draw: argmax at temperature 0, else a sample of softmax(logits / T)."""
+    if temperature == 0:
+        return int(torch.argmax(last))
+    return int(torch.multinomial(torch.softmax(last / temperature, dim=-1), 1, generator=generator))
+
+
+def sampler(draw):
+    """A sample(model, prompt_ids, n, temperature, generator) that primes, feeds back, and draws with `draw`."""
+    def sample(model, prompt_ids, n, temperature=1.0, generator=None):
+        with torch.no_grad():
+            logits, h = model(torch.tensor([list(prompt_ids)]))
+            out = []
+            for _ in range(n):
+                c = draw(logits[0, -1], temperature, generator)
+                out.append(c)
+                logits, h = model(torch.tensor([[c]]), h)
+        return out
+    return sample
+
+
+sample = sampler(_draw)
 
 
 def stub(*args, **kwargs):
@@ -291,75 +299,40 @@ def test_bits_per_row_not_mean():
 # -------------------------------------------------------------------- sample
 
 def test_sample_temperature_multiplies():
-    def f(model, prompt_ids, n, temperature=1.0, generator=None):
-        with torch.no_grad():
-            logits, h = model(torch.tensor([list(prompt_ids)]))
-            out = []
-            for _ in range(n):
-                last = logits[0, -1]
-                if temperature == 0:
-                    c = int(torch.argmax(last))
-                else:
-                    c = int(torch.multinomial(torch.softmax(last * temperature, -1), 1, generator=generator))
-                out.append(c)
-                logits, h = model(torch.tensor([[c]]), h)
-        return out
-    fails_with(check_sample, f, "multiplies the logits")
+    def draw(last, temperature, generator):
+        if temperature == 0:
+            return int(torch.argmax(last))
+        return int(torch.multinomial(torch.softmax(last * temperature, -1), 1, generator=generator))
+    fails_with(check_sample, sampler(draw), "multiplies the logits")
 
 
-def _sample_probs_power(model, prompt_ids, n, temperature=1.0, generator=None):
+def _draw_probs_power(last, temperature, generator):
     """p ** (1/T), renormalised: the right distribution, but it underflows for a small T."""
-    with torch.no_grad():
-        logits, h = model(torch.tensor([list(prompt_ids)]))
-        out = []
-        for _ in range(n):
-            last = logits[0, -1]
-            if temperature == 0:
-                c = int(torch.argmax(last))
-            else:
-                p = torch.softmax(last, -1) ** (1 / temperature)
-                c = int(torch.multinomial(p / p.sum(), 1, generator=generator))
-            out.append(c)
-            logits, h = model(torch.tensor([[c]]), h)
-    return out
+    if temperature == 0:
+        return int(torch.argmax(last))
+    p = torch.softmax(last, -1) ** (1 / temperature)
+    return int(torch.multinomial(p / p.sum(), 1, generator=generator))
 
 
 def test_sample_probs_power_names_the_underflow():
     """Rejected at T = 1e-4 with the true cause (underflow), not 'handle temperature 0'."""
-    msg = fails_with(check_sample, _sample_probs_power, "1e-4", "underflows", "softmax(logits / T)")
+    msg = fails_with(check_sample, sampler(_draw_probs_power), "1e-4", "underflows", "softmax(logits / T)")
     assert "temperature 0 means argmax" not in msg, msg
 
 
 def test_sample_probs_power_without_renormalising():
-    def f(model, prompt_ids, n, temperature=1.0, generator=None):
-        with torch.no_grad():
-            logits, h = model(torch.tensor([list(prompt_ids)]))
-            out = []
-            for _ in range(n):
-                last = logits[0, -1]
-                if temperature == 0:
-                    c = int(torch.argmax(last))
-                else:  # multinomial accepts unnormalised weights, until they are all 0
-                    c = int(torch.multinomial(torch.softmax(last, -1) ** (1 / temperature), 1, generator=generator))
-                out.append(c)
-                logits, h = model(torch.tensor([[c]]), h)
-        return out
-    fails_with(check_sample, f, "underflows")
+    def draw(last, temperature, generator):  # multinomial accepts unnormalised weights, until they are all 0
+        if temperature == 0:
+            return int(torch.argmax(last))
+        return int(torch.multinomial(torch.softmax(last, -1) ** (1 / temperature), 1, generator=generator))
+    fails_with(check_sample, sampler(draw), "underflows")
 
 
 def test_sample_division_by_zero_temperature():
     """No special case for temperature 0: logits / 0 crashes; the cause is temperature 0."""
-    def f(model, prompt_ids, n, temperature=1.0, generator=None):
-        with torch.no_grad():
-            logits, h = model(torch.tensor([list(prompt_ids)]))
-            out = []
-            for _ in range(n):
-                p = torch.softmax(logits[0, -1] / temperature, -1)
-                c = int(torch.multinomial(p, 1, generator=generator))
-                out.append(c)
-                logits, h = model(torch.tensor([[c]]), h)
-        return out
-    fails_with(check_sample, f, "temperature 0 means argmax")
+    def draw(last, temperature, generator):
+        return int(torch.multinomial(torch.softmax(last / temperature, -1), 1, generator=generator))
+    fails_with(check_sample, sampler(draw), "temperature 0 means argmax")
 
 
 def test_sample_argmax_always():

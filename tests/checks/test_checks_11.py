@@ -319,7 +319,8 @@ def test_loss_detached():
 
 # -------------------------------------------------------------- greedy_decode
 
-def _decode(stop_early=True, pad_after=True, bos_first=False, feed="argmax", carry=True, limit=True):
+def _decode(stop_early=True, pad_after=True, bos_first=False, feed="argmax", carry=True, limit=True,
+            finished_first=False):
     def decode(step, state, batch_size, max_len):
         y = torch.full((batch_size,), BOS, dtype=torch.long)
         finished = torch.zeros(batch_size, dtype=torch.bool)
@@ -330,6 +331,8 @@ def _decode(stop_early=True, pad_after=True, bos_first=False, feed="argmax", car
             logits, new_state = step(y if feed == "argmax" else torch.full_like(y, BOS), state)
             state = new_state if carry else start
             pred = logits.argmax(-1)
+            if finished_first:  # `finished` updated before the PAD substitution
+                finished = finished | (pred == EOS)
             if pad_after:
                 pred = torch.where(finished, torch.full_like(pred, PAD), pred)
             tokens.append(pred)
@@ -362,20 +365,8 @@ def test_decode_writes_after_eos():
 
 def test_decode_eos_overwritten_by_pad():
     """`finished` updated before the PAD substitution: each row's own <eos> becomes PAD."""
-    def decode(step, state, batch_size, max_len):
-        y = torch.full((batch_size,), BOS, dtype=torch.long)
-        finished = torch.zeros(batch_size, dtype=torch.bool)
-        tokens = []
-        for _ in range(max_len):
-            logits, state = step(y, state)
-            y = logits.argmax(-1)
-            finished = finished | (y == EOS)
-            y = torch.where(finished, torch.full_like(y, PAD), y)
-            tokens.append(y)
-            if finished.all():
-                break
-        return torch.stack(tokens, dim=1)
-    msg = _fails(check_greedy_decode, decode, "row 0 is [4, 5, 0", "own <eos> was replaced by PAD")
+    msg = _fails(check_greedy_decode, _decode(finished_first=True), "row 0 is [4, 5, 0",
+                 "own <eos> was replaced by PAD")
     assert "feeds it back" not in msg, msg
 
 
