@@ -35,9 +35,16 @@ $(DEV_STAMP): $(STAMP) requirements-dev.lock
 	    nbgrader.server_extensions.course_list notebook >/dev/null
 	@touch $(DEV_STAMP)
 
+# Node tools for the tests and the site (package-lock.json): MathJax, axe-core,
+# configurable-http-proxy. Node 20 and npm come with the machine; nothing is fetched at run time.
+NODE_STAMP := node_modules/.installed-stamp
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
 install: $(STAMP)
 
-install-dev: $(DEV_STAMP)
+install-dev: $(DEV_STAMP) $(NODE_STAMP)
 
 # LAB_ARGS passes options to JupyterLab, e.g. make lab LAB_ARGS="--no-browser --port 8890".
 LAB_ARGS ?=
