@@ -36,7 +36,7 @@ CODE_STUB = ["# YOUR CODE HERE", "raise NotImplementedError()"]  # the stub when
 DEFINITION = re.compile(r"^(\s*)(?:async\s+)?(def|class)\s+([A-Za-z_]\w*)")
 EXERCISE_HEADING = re.compile(r"^#+\s*Exercise\s+(\d+)\b", re.MULTILINE)
 MARKDOWN_STUB = ["YOUR ANSWER HERE"]
-KEPT_CELL_METADATA = ("nbgrader", "tags", "deletable", "editable", "jupyter")
+KEPT_CELL_METADATA = ("nbgrader", "tags", "deletable", "editable", "jupyter", "mystnb")
 NBGRADER_KEYS = ("schema_version", "grade_id", "grade", "solution", "locked")
 
 
