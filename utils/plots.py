@@ -1,11 +1,55 @@
-"""Plotting helpers shared by the notebooks. Each returns the figure; end the cell with plt.show()."""
+"""Plotting helpers shared by the notebooks. Each returns the figure; end the cell with plt.show().
+
+The course's plot style (``use_course_style``, applied by ``set_seed``) makes every figure
+readable by everyone:
+
+- colours from the Okabe-Ito palette, which people with any common colour-vision deficiency
+  can tell apart (Okabe & Ito, "Color Universal Design", 2008);
+- each line of a plot also differs by its line style (solid, dashed, dash-dot, dotted, ...),
+  so two lines stay apart in greyscale print and for a reader who cannot see the colour;
+- a white figure and axes background, so a figure stays readable in a dark JupyterLab theme
+  (a transparent figure would put black axis labels on a dark page).
+
+Colours ``"C0"``, ``"C1"``, ... name the palette's colours in order.
+"""
 
 from __future__ import annotations
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from cycler import cycler
 
-__all__ = ["plot_history", "show_images", "plot_heatmap"]
+__all__ = ["PALETTE", "LINESTYLES", "COURSE_STYLE", "use_course_style", "plot_history", "show_images",
+           "plot_heatmap"]
+
+# Okabe-Ito, ordered so that neighbours in the cycle differ most; its yellow (#F0E442) is
+# left out: it is too pale on white for a line.
+PALETTE = ["#0072B2",  # blue
+           "#D55E00",  # vermillion
+           "#009E73",  # bluish green
+           "#E69F00",  # orange
+           "#CC79A7",  # reddish purple
+           "#56B4E9",  # sky blue
+           "#000000"]  # black
+LINESTYLES = ["-", "--", "-.", ":", (0, (5, 1.5, 1, 1.5, 1, 1.5)), (0, (8, 2)), (0, (1, 1))]
+
+COURSE_STYLE = {
+    "axes.prop_cycle": cycler(color=PALETTE) + cycler(linestyle=LINESTYLES),
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "savefig.facecolor": "white",
+    "savefig.transparent": False,
+    "image.cmap": "viridis",  # perceptually uniform and colour-blind safe (matplotlib's default)
+    "axes.grid": False,
+    "legend.frameon": True,
+    "legend.framealpha": 0.9,
+}
+
+
+def use_course_style() -> None:
+    """Apply the course's plot style to every figure made from now on (``set_seed`` calls it)."""
+    mpl.rcParams.update(COURSE_STYLE)
 
 
 def plot_history(history: dict, title: str | None = None, metric_name: str | None = None,
@@ -27,7 +71,7 @@ def plot_history(history: dict, title: str | None = None, metric_name: str | Non
     axes[0].set_ylabel("loss")
     axes[0].legend()
     if has_metric:
-        axes[1].plot(epochs, history["val_metric"], color="C1")
+        axes[1].plot(epochs, history["val_metric"], color="C1", linestyle="--")
         axes[1].set_xlabel("epoch")
         axes[1].set_ylabel(f"{eval_name} {metric_name}")
     if title:

@@ -26,6 +26,9 @@ def set_seed(seed: int = 0) -> np.random.Generator:
     with one thread, the kernels already are deterministic, and that switch would cost
     two seconds at every notebook start: it imports PyTorch's compiler.
 
+    It also applies the course's plot style (``utils.plots.use_course_style``: a
+    colour-blind-safe palette, a line style per line, a white background).
+
     Returns ``np.random.default_rng(seed)``: prefer drawing from it
     (``rng.normal(size=(3, 4))``) over the global generator.
     """
@@ -44,4 +47,6 @@ def set_seed(seed: int = 0) -> np.random.Generator:
         torch.set_num_threads(1)
         if torch.cuda.is_available() or torch.backends.mps.is_available():
             torch.use_deterministic_algorithms(True, warn_only=True)
+    from .plots import use_course_style  # here, not at import: utils.seed stays light
+    use_course_style()
     return np.random.default_rng(seed)
