@@ -7,6 +7,7 @@
     workbook report DIR            the class report (report.html, report.png) of a graded folder
     workbook export DIR... --lms canvas|moodle --roster ROSTER.csv --out FILE   grades for the LMS
     workbook autograder NOTEBOOK_ID --gradescope OUT.zip                      a Gradescope autograder
+    workbook link [--hub URL | --to binder|colab] NOTEBOOK   a link that opens a notebook with nothing installed
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="workbook", description="From feed-forward networks to LSTMs: course tools.")
     sub = parser.add_subparsers(dest="command", required=True,
-                                metavar="{build,execute,grade,report,export,autograder}")
+                                metavar="{build,execute,grade,report,export,autograder,link}")
 
     p = sub.add_parser("build", help="write the student notebooks in notebooks/ from solutions/")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 and name the stale files if any")
@@ -88,6 +89,12 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("autograder", help="build a Gradescope autograder (zip) for one notebook")
     autograder.add_arguments(p)
     p.set_defaults(func=autograder.run)
+
+    from . import link
+
+    p = sub.add_parser("link", help="print a link that opens a notebook on the class hub (nbgitpuller), Binder or Colab")
+    link.add_arguments(p)
+    p.set_defaults(func=link.run)
 
     return parser
 
