@@ -194,3 +194,32 @@ def test_check_reads_a_likely_cause_from_the_error():
     with pytest.raises(CheckFailure) as e:
         chk.call(lambda: 1 / 0, case="zero", cause=explain)
     assert "ZeroDivisionError" in str(e.value) and "Likely cause" not in str(e.value)
+
+
+def test_plot_confusion_writes_every_number_in_the_ink_that_stands_out_from_its_cell():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.colors as mcolors
+    import matplotlib.pyplot as plt
+
+    from utils.tagging import plot_confusion
+
+    def contrast(a, b):
+        lum = []
+        for c in (a, b):
+            rgb = np.asarray(mcolors.to_rgb(c))
+            lin = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+            lum.append(float(lin @ [0.2126, 0.7152, 0.0722]))
+        return (max(lum) + 0.05) / (min(lum) + 0.05)
+
+    # rows of 65 %, 35 %, 5 % and 100 %: a mid-blue cell (65 %) once got white text at 3.7:1
+    fig = plot_confusion(np.array([[65, 35, 0], [0, 95, 5], [0, 0, 100]]), ["A", "B", "C"])
+    ax = fig.axes[0]
+    im = ax.images[0]
+    inks = {}
+    for t in ax.texts:
+        cell = im.cmap(im.norm(float(t.get_text())))
+        inks[t.get_text()] = t.get_color()
+        assert contrast(t.get_color(), cell) >= 4.5, (t.get_text(), t.get_color())
+    assert inks["65"] == "black" and inks["100"] == "white" and inks["5"] == "black"
+    plt.close(fig)

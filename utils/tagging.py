@@ -97,12 +97,21 @@ def per_tag_scores(counts) -> dict[str, np.ndarray]:
     return {"precision": precision, "recall": recall, "f1": f1, "support": support.astype(np.int64)}
 
 
+def _ink_on(rgba) -> str:
+    """"black" or "white", whichever has the higher contrast (WCAG 2) on the colour rgba."""
+    rgb = np.asarray(rgba[:3], dtype=float)
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    luminance = float(linear @ [0.2126, 0.7152, 0.0722])
+    return "white" if 1.05 / (luminance + 0.05) > (luminance + 0.05) / 0.05 else "black"
+
+
 def plot_confusion(counts, labels, title: str = "", figsize=(6.6, 5.4)):
     """Plot a confusion matrix normalised by row, in percent: each row (true tag) sums to 100.
 
     The diagonal is the recall of each tag; an off-diagonal cell is the share (%) of that
     row's tokens given the column's tag. Cells of 1 % or more are written in, in the same
-    unit as the colour bar. Returns the figure.
+    unit as the colour bar, in black or white, whichever stands out more from the cell's
+    colour. Returns the figure.
     """
     counts = np.asarray(counts, dtype=float)
     percent = 100 * counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
@@ -112,7 +121,7 @@ def plot_confusion(counts, labels, title: str = "", figsize=(6.6, 5.4)):
         for j in range(len(labels)):
             if percent[i, j] >= 1:
                 ax.text(j, i, f"{percent[i, j]:.0f}", ha="center", va="center", fontsize=7,
-                        color="white" if percent[i, j] > 60 else "black")
+                        color=_ink_on(im.cmap(im.norm(percent[i, j]))))
     ax.set_xticks(range(len(labels)), labels=labels, rotation=60)
     ax.set_yticks(range(len(labels)), labels=labels)
     ax.set_xlabel("predicted tag")

@@ -4,7 +4,7 @@
     draw_bptt(T=4); plt.show()
 
 It is the unrolled RNN of ``draw_rnn_unrolled`` with a loss L_t at every step, the
-sum L = L_1 + ... + L_T on top, and, dashed in red, the paths the gradient takes
+sum L = L_1 + ... + L_T on top, and, dashed in vermillion, the paths the gradient takes
 backward: down from every loss through its output y_t (and W_hy) into its own h_t,
 and from every h_t back into h_{t-1}. Every h_t therefore receives two gradients: its own step's and the future's.
 """
@@ -18,7 +18,7 @@ from .rnn import draw_rnn_unrolled, unrolled_layout
 
 __all__ = ["draw_bptt", "GRADIENT_COLOR"]
 
-GRADIENT_COLOR = "#cb181d"   # gradients flowing backward (dashed), in every BPTT picture
+GRADIENT_COLOR = COLORS["back"]   # gradients flowing backward (dashed), in every BPTT picture
 
 
 def _dashed(patch):
@@ -30,7 +30,7 @@ def draw_bptt(T: int = 4, *, gradients: bool = True, title: str | None = None):
     """The unrolled RNN with per-step losses summed into L, and the backward gradient paths.
 
     T:         number of time steps drawn (2 or more reads best).
-    gradients: draw the backward paths (red, dashed): L_t -> y_t -> h_t and h_t -> h_{t-1}.
+    gradients: draw the backward paths (vermillion, dashed): L_t -> y_t -> h_t and h_t -> h_{t-1}.
     Returns the figure.
     """
     lay = unrolled_layout(T, outputs="all", losses=True)
@@ -74,14 +74,16 @@ def draw_bptt(T: int = 4, *, gradients: bool = True, title: str | None = None):
         # Name the two gradients that reach h_1: its own loss's, and the future's.
         cx, cy = lay["h"][0]
         ax.text(cx - 0.5, (lay["L"][0][1] + lay["y"][0][1]) / 2, "from $L_1$", ha="right", va="center",
-                fontsize=8, color=g)
+                fontsize=8, color=COLORS["back_text"])
         ax.text(cx - 0.5, (lay["y"][0][1] + cy) / 2, "through $y_1$\nand $W_{hy}$", ha="right", va="center",
-                fontsize=8, color=g)
+                fontsize=8, color=COLORS["back_text"])
         if T > 1:
             mid = (cx + lay["h"][1][0]) / 2
-            ax.text(mid, cy - hh / 2 - 0.42, "from the future", ha="center", va="top", fontsize=8, color=g)
+            ax.text(mid, cy - hh / 2 - 0.42, "from the future", ha="center", va="top", fontsize=8,
+                    color=COLORS["back_text"])
         ax.text(0.12, height - 0.12, "solid: forward pass", ha="left", va="top", fontsize=8, color=COLORS["line"])
-        ax.text(0.12, height - 0.42, "dashed: gradients", ha="left", va="top", fontsize=8, color=g)
+        ax.text(0.12, height - 0.42, "dashed: gradients", ha="left", va="top", fontsize=8,
+                color=COLORS["back_text"])
     return fig
 
 

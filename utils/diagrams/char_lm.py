@@ -6,10 +6,11 @@
 The text is drawn as one long bar, cut into B contiguous streams, each in its own
 colour; below it, one row per stream, in the same colour, cut into chunks of T
 characters, each chunk labelled with the positions of the text it holds. Chunk k of
-every stream (a column, framed by a dashed line) is one batch of shape (B, T). Green
-arrows carry the hidden state from the end of chunk k to the start of chunk k+1 of
-the same stream; the red cross on each says that no gradient goes back across it
-(detach).
+every stream (a column, framed by a dashed line) is one batch of shape (B, T). Blue
+arrows labelled h carry the hidden state from the end of chunk k to the start of chunk
+k+1 of the same stream; the vermillion cross ✕ under each says that no gradient goes
+back across it (detach). Colour is never the only cue: the arrow, its label and the
+cross say it too.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def draw_chunked_streams(B: int = 3, n_chunks: int = 4, T: int = 25, *, title: s
         box(ax, (x0 + seg / 2, bar_y), seg - 0.04, 0.42, f"stream {b}", color=STREAM_COLORS[b], fontsize=8)
         for k in range(1, n_chunks):
             xk = x0 + seg * k / n_chunks
-            ax.plot([xk, xk], [bar_y - 0.21, bar_y - 0.08], color=COLORS["line"], lw=0.6)
+            ax.plot([xk, xk], [bar_y - 0.21, bar_y - 0.08], color=COLORS["line"], lw=0.6, ls="-")
         ax.text(x0, bar_y + 0.27, f"{b * L}", ha="center", va="bottom", fontsize=7)
     ax.text(left + bar_w, bar_y + 0.27, f"{B * L}", ha="center", va="bottom", fontsize=7)
     ax.text(left + bar_w / 2, bar_y - 0.35,
@@ -69,9 +70,11 @@ def draw_chunked_streams(B: int = 3, n_chunks: int = 4, T: int = 25, *, title: s
                 fontsize=7.5)
             if k + 1 < n_chunks:
                 a, e = (x + cw / 2, y), (x + cw / 2 + gap, y)
-                arrow(ax, a, e, color="#31a354", lw=1.8)
-                ax.text(x + cw / 2 + gap / 2, y + 0.14, "h", ha="center", va="bottom", fontsize=8, color="#31a354")
-                ax.text(x + cw / 2 + gap / 2, y - 0.18, "✕", ha="center", va="top", fontsize=8, color="#cb181d")
+                arrow(ax, a, e, color=COLORS["carry"], lw=1.8)
+                ax.text(x + cw / 2 + gap / 2, y + 0.14, "h", ha="center", va="bottom", fontsize=8,
+                        color=COLORS["carry"])
+                ax.text(x + cw / 2 + gap / 2, y - 0.18, "✕", ha="center", va="top", fontsize=9,
+                        color=COLORS["back_text"])
     # the batches: column k of every stream, framed
     y_low = top_row - (B - 1) * row_h - ch / 2 - 0.12
     y_high = top_row + ch / 2 + 0.12
@@ -80,7 +83,7 @@ def draw_chunked_streams(B: int = 3, n_chunks: int = 4, T: int = 25, *, title: s
         ax.add_patch(_dashed_frame(x - cw / 2 - 0.1, y_low, cw + 0.2, y_high - y_low))
         ax.text(x, y_low - 0.08, f"batch {k}: (B, T) = ({B}, {T})", ha="center", va="top", fontsize=8)
     ax.text(left, top_row + ch / 2 + 0.2,
-            "green h: the state carried to the next chunk (values);  red ✕: detached (no gradient back)",
+            "arrow h: the state carried to the next chunk (values);  ✕: detached (no gradient back)",
             ha="left", va="bottom", fontsize=7.5, color=COLORS["line"])
     ax.text(width - 0.3, top_row + ch / 2 + 0.2, "targets y: the same chunks, one position later",
             ha="right", va="bottom", fontsize=7.5, color=COLORS["line"])

@@ -1,13 +1,27 @@
 """Drawing primitives shared by every diagram of the course.
 
-The colours mean the same thing in every picture:
+The colours mean the same thing in every picture. The fills are light tints of the
+Okabe-Ito palette (the course's plot colours, ``utils.plots.PALETTE``), chosen so that
+every pair stays apart for a reader with any common colour-vision deficiency (tested
+in tests/test_diagrams.py with simulated protanopia, deuteranopia and tritanopia), and
+black text stays readable on each:
 
-- ``COLORS["input"]``  inputs x_t (blue)
-- ``COLORS["hidden"]`` hidden states h_t (green)
-- ``COLORS["cell"]``   LSTM cell states C_t (orange)
-- ``COLORS["output"]`` outputs and losses (red)
+- ``COLORS["input"]``  inputs x_t (sky blue)
+- ``COLORS["hidden"]`` hidden states h_t (bluish green)
+- ``COLORS["cell"]``   LSTM cell states c_t (orange)
+- ``COLORS["output"]`` outputs and losses (vermillion, an orange-red)
 - ``COLORS["weight"]`` layers / weight matrices (yellow)
-- ``COLORS["gate"]``   gates and point-wise operations (purple)
+- ``COLORS["gate"]``   gates and point-wise operations (reddish purple)
+- ``COLORS["muted"]``  what is not used (padding)
+
+Lines and text that carry a meaning are drawn in palette colours dark enough to read
+on white, and never by colour alone: a second cue (a dash, a symbol, a label) says the same.
+
+- ``COLORS["back"]``   gradients flowing backward, a cut, a mistake: vermillion, always
+  dashed or a ✕; ``COLORS["back_text"]`` is its darker shade for text (contrast 4.5:1 and more)
+- ``COLORS["carry"]``  a state carried forward to the next chunk: blue, solid, labelled h
+- ``COLORS["attention"]`` attention (notebook 11): a dark reddish purple, dashed where it scores
+- ``COLORS["line"]``   every other line and label (dark grey)
 """
 
 from __future__ import annotations
@@ -18,13 +32,21 @@ from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 __all__ = ["COLORS", "new_diagram", "box", "node", "arrow"]
 
 COLORS = {
-    "input": "#9ecae1",
-    "hidden": "#a1d99b",
-    "cell": "#fdae6b",
-    "output": "#fc9272",
-    "weight": "#ffe680",
-    "gate": "#cbb6e6",
+    # fills (black text on them): tints of the Okabe-Ito colours
+    "input": "#bbe1f6",      # sky blue #56B4E9
+    "hidden": "#4dbb9d",     # bluish green #009E73
+    "cell": "#f2cf80",       # orange #E69F00
+    "output": "#e28e4d",     # vermillion #D55E00
+    "weight": "#f9f4b3",     # yellow #F0E442
+    "gate": "#dba1c1",       # reddish purple #CC79A7
     "muted": "#d9d9d9",
+    # lines and text on white
+    "back": "#D55E00",       # vermillion, as C1 of the plots
+    "back_text": "#A94400",  # the same hue, darker: text at 6:1 contrast on white
+    "carry": "#0072B2",      # blue, as C0 of the plots
+    "attention": "#7b5ea7",
+    "cell_line": "#E69F00",  # the cell state's thick line (orange, as C3 of the plots)
+    "cell_text": "#8c4a00",
     "line": "#333333",
 }
 

@@ -3,7 +3,7 @@
     from utils.diagrams import draw_ffn
     draw_ffn([64, 32, 10], labels=["input x", "hidden h", "output"]); plt.show()
 
-Each layer is a column of units (input blue, hidden green, output red); every unit
+Each layer is a column of units (input blue, hidden green, output vermillion); every unit
 of one layer is joined to every unit of the next, and above each gap the weight
 matrix and bias of that layer are named with their shapes, stored as torch stores
 them: W is (out_features, in_features). A layer with more units than fit is drawn
@@ -104,7 +104,7 @@ def draw_ffn(layer_sizes, labels=None, *, activations=None, max_units: int = 7, 
             for k, (x1, y1) in right:
                 if j is None or k is None:
                     continue
-                ax.plot([x0 + r, x1 - r], [y0, y1], color="#9a9a9a", lw=0.6, zorder=1)
+                ax.plot([x0 + r, x1 - r], [y0, y1], color="#9a9a9a", lw=0.6, ls="-", zorder=1)
     colors = ["input"] + ["hidden"] * (n - 2) + ["output"]
     label_y = min(y for column in lay["units"] for _, (_, y) in column) - r - 0.15
     for layer, column in enumerate(lay["units"]):
@@ -140,7 +140,7 @@ def draw_backprop():
     """The 64-64-10 network of notebook 02 as a chain of blocks.
 
     Values flow right along the top (x, z1, a1, logits, L); gradients flow left along
-    the bottom in red (1, dlogits, da1, dz1, dx), and each linear block hands out the
+    the bottom, dashed, in vermillion (1, dlogits, da1, dz1, dx), and each linear block hands out the
     gradients of its own parameters (dW, db). Returns the figure.
     """
     fig, ax = new_diagram(13.6, 4.2)
@@ -148,22 +148,24 @@ def draw_backprop():
               ("linear\nW2, b2", "weight", 7.7, 1.6), ("softmax +\ncross-entropy", "output", 10.7, 2.0)]
     values = ["x", "z1", "a1", "logits", "L"]
     grads = ["dx", "dz1", "da1", "dlogits", "1"]
-    y0, red, right = 2.3, "#cb181d", 0.2
+    y0, right = 2.3, 0.2
+    back, back_text = COLORS["back"], COLORS["back_text"]
     for i, (text, color, xc, w) in enumerate(blocks + [(None, None, 13.4, 0.0)]):
         left = xc - w / 2
         arrow(ax, (right, y0 + 0.25), (left, y0 + 0.25), values[i], text_offset=(0, 0.05), fontsize=10)
-        arrow(ax, (left, y0 - 0.25), (right, y0 - 0.25), color=red)
-        ax.text((left + right) / 2, y0 - 0.35, grads[i], ha="center", va="top", fontsize=10, color=red)
+        arrow(ax, (left, y0 - 0.25), (right, y0 - 0.25), color=back, linestyle="--")
+        ax.text((left + right) / 2, y0 - 0.35, grads[i], ha="center", va="top", fontsize=10, color=back_text)
         if text is None:
             break
         box(ax, (xc, y0), w, 1.1, text, color=color)
         if color == "weight":  # a linear block also hands out the gradients of its parameters
             layer = text[-5]
-            arrow(ax, (xc, y0 - 0.55), (xc, 0.75), color=red)
-            ax.text(xc, 0.65, f"dW{layer}, db{layer}", ha="center", va="top", fontsize=10, color=red)
+            arrow(ax, (xc, y0 - 0.55), (xc, 0.75), color=back, linestyle="--")
+            ax.text(xc, 0.65, f"dW{layer}, db{layer}", ha="center", va="top", fontsize=10, color=back_text)
         right = xc + w / 2
     arrow(ax, (10.7, 3.95), (10.7, y0 + 0.55))
     ax.text(10.95, 3.75, "labels y", ha="left", va="center", fontsize=10)
-    ax.text(0.2, 4.05, "forward: values flow right", fontsize=10, va="center")
-    ax.text(13.4, 0.55, "backward: gradients flow left", fontsize=10, ha="right", va="center", color=red)
+    ax.text(0.2, 4.05, "forward (solid): values flow right", fontsize=10, va="center")
+    ax.text(13.4, 0.55, "backward (dashed): gradients flow left", fontsize=10, ha="right", va="center",
+            color=back_text)
     return fig

@@ -4,7 +4,7 @@
     draw_lstm_cell(); plt.show()
 
 Colours as everywhere in the course (``core.COLORS``): the cell state c_t orange, the
-hidden state h_t green, the input x_t blue, gates and point-wise operations purple.
+hidden state h_t green, the input x_t blue, the gates' layers yellow, point-wise operations purple.
 The cell state runs along the top from c_{t-1} to c_t and meets only a × (the forget
 gate) and a + (the new information): that straight, almost untouched line is the point
 of the picture. Everything else reads [h_{t-1}, x_t] from the bottom line.
@@ -27,7 +27,7 @@ _R = 0.26                                            # radius of a point-wise op
 
 def _line(ax, points, color="line", lw=1.2):
     xs, ys = zip(*points)
-    ax.plot(xs, ys, color=COLORS.get(color, color), lw=lw, solid_capstyle="round", zorder=1)
+    ax.plot(xs, ys, color=COLORS.get(color, color), lw=lw, ls="-", solid_capstyle="round", zorder=1)
 
 
 def draw_lstm_cell(*, labels: bool = True, title: str | None = None, ax=None):
@@ -48,9 +48,9 @@ def draw_lstm_cell(*, labels: bool = True, title: str | None = None, ax=None):
     node(ax, (_X_END, _Y_C), r=0.42, text="$c_t$", color="cell", fontsize=10)
     node(ax, (_X_F, _Y_C), r=_R, text="×", color="gate", fontsize=12)
     node(ax, (_X_MIX, _Y_C), r=_R, text="+", color="gate", fontsize=12)
-    arrow(ax, (1.17, _Y_C), (_X_F - _R, _Y_C), color=COLORS["cell"], lw=3)
-    arrow(ax, (_X_F + _R, _Y_C), (_X_MIX - _R, _Y_C), color=COLORS["cell"], lw=3)
-    arrow(ax, (_X_MIX + _R, _Y_C), (_X_END - 0.42, _Y_C), color=COLORS["cell"], lw=3)
+    arrow(ax, (1.17, _Y_C), (_X_F - _R, _Y_C), color=COLORS["cell_line"], lw=3)
+    arrow(ax, (_X_F + _R, _Y_C), (_X_MIX - _R, _Y_C), color=COLORS["cell_line"], lw=3)
+    arrow(ax, (_X_MIX + _R, _Y_C), (_X_END - 0.42, _Y_C), color=COLORS["cell_line"], lw=3)
 
     # --- the input line (bottom): h_{t-1} from the left, x_t from below, read by all four gates
     node(ax, (0.75, _Y_BUS), r=0.42, text="$h_{t-1}$", color="hidden", fontsize=10)
@@ -94,7 +94,7 @@ def draw_lstm_cell(*, labels: bool = True, title: str | None = None, ax=None):
 
     if labels:
         ax.text(7.0, _Y_C + 0.18, "cell state: only × and + touch it", ha="center", va="bottom", fontsize=9,
-                color="#8c4a00")
+                color=COLORS["cell_text"])
         ax.text(1.75, _Y_BUS + 0.1, r"$[h_{t-1}, x_t]$", ha="left", va="bottom", fontsize=9)
         # each product is named on the line that carries it
         ax.text((_X_F + _X_MIX) / 2, _Y_C + 0.18, r"$f_t \odot c_{t-1}$", ha="center", va="bottom", fontsize=9)

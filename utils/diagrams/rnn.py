@@ -6,7 +6,7 @@
     draw_rnn_unrolled(T=5, outputs="last"); plt.show()     # many-to-one
 
 Inputs x_t are drawn below (blue), hidden states h_t as boxes (green), outputs y_t
-above (red); every arrow is labelled with the weight matrix it multiplies, and the
+above (vermillion); every arrow is labelled with the weight matrix it multiplies, and the
 labels are the same at every step because the weights are the same at every step.
 
 Other notebooks draw on top of the unrolled graph (losses, gradient arrows): pass

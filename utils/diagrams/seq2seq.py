@@ -16,7 +16,7 @@ from .core import COLORS, arrow, box, new_diagram, node
 
 __all__ = ["draw_seq2seq"]
 
-ATTENTION = "#7b5ea7"
+ATTENTION = COLORS["attention"]
 
 
 def draw_seq2seq(source=("3", ".", "3", ".", "2", "0", "2", "4"), target=("2", "0", "2", "4"), *,

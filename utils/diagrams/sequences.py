@@ -5,7 +5,7 @@
     draw_padded_batch(padded, mask, names=item_name); plt.show()
 
 In the patterns, each column is one time step: an input below (blue), the hidden state
-in the middle (green), an output above (red). Arrows between hidden states carry what
+in the middle (green), an output above (vermillion). Arrows between hidden states carry what
 the network remembers from one step to the next.
 """
 
@@ -90,7 +90,8 @@ def draw_padded_batch(padded, mask, *, names=None, pad_label: str | None = None,
     padded: (batch, T_max) item ids; mask: (batch, T_max), True where there is a real item.
     names:  optional function id -> short text shown in a real item's cell (default: the id).
     pad_label: text in a padding cell (default: the value stored there).
-    Real items are blue, padding grey; in the mask, True is green and False grey.
+    Real items are blue, padding grey; in the mask, True is green and False grey (each cell
+    also says what it holds, so colour is never the only cue).
     Returns the figure.
     """
     padded = np.asarray(padded.detach().cpu() if hasattr(padded, "detach") else padded)

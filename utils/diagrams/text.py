@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .core import arrow, box, new_diagram, node
+from .core import COLORS, arrow, box, new_diagram, node
 
 __all__ = ["draw_many_to_one"]
 
@@ -28,7 +28,7 @@ def draw_many_to_one(words=("not", "a", "good", "film"), n_pads=2):
             arrow(ax, (xs[t - 1] + 0.4, 2.0), (x - 0.4, 2.0), shrink=2)
     box(ax, (xs[L - 1], 3.7), 1.3, 0.55, "out: logits", color="output", fontsize=9)
     arrow(ax, (xs[L - 1], 2.4), (xs[L - 1], 3.4), text="  last valid", shrink=2, text_offset=(0.55, -0.1))
-    arrow(ax, (xs[-1], 2.4), (xs[L - 1] + 0.65, 3.6), color="#cc0000", linestyle="--", shrink=2)
-    ax.text(xs[-1], 2.75, "mistake: $h_T$\nafter the pads", ha="center", fontsize=8, color="#cc0000")
+    arrow(ax, (xs[-1], 2.4), (xs[L - 1] + 0.65, 3.6), color=COLORS["back"], linestyle="--", shrink=2)
+    ax.text(xs[-1], 2.75, "mistake: $h_T$\nafter the pads", ha="center", fontsize=8, color=COLORS["back_text"])
     ax.text(xs[0] - 0.7, 0.5, "$x_t$", ha="right", va="center", fontsize=10)
     return fig, ax
