@@ -39,12 +39,11 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 import pytest
 
@@ -134,6 +133,16 @@ def _rss(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def _pss(pid: int) -> int | None:
+    """Proportional memory (shared pages divided among the processes sharing them), where readable."""
+    if psutil is None:
+        return None
+    try:
+        return psutil.Process(pid).memory_full_info().pss
+    except (psutil.Error, AttributeError):
+        return None
 
 
 def _ppid(pid: int) -> int:
@@ -441,17 +450,19 @@ def run_student(hub: Hub, name: str, link: str, notebook_rel: str, expected_note
     probe = _probe(kernel.run(PROBE), "WORKBOOK-PROBE")
     server_pid, kernel_pid = hub.server_and_kernel(probe["pid"])
     rss_server, rss_kernel = _rss(server_pid), _rss(kernel_pid)
+    pss = [_pss(server_pid), _pss(kernel_pid)]
     return {"student": student, "kernel": kernel, "copy": copy, "probe": probe, "cells_run": ran,
             "server_pid": server_pid, "kernel_pid": kernel_pid, "rss_server": rss_server, "rss_kernel": rss_kernel,
+            "pss": None if None in pss else sum(pss),
             "seconds_to_pull": t_pulled - t0, "seconds_to_first_cell": t_first - t0,
             "seconds_to_exercise": time.monotonic() - t0}
 
 
-def test_class_hub_through_nbgitpuller():
+def test_class_hub_through_nbgitpuller(tmp_path):
     from utils.workbook import link as links
 
     t_start = time.monotonic()
-    tmp = Path(tempfile.mkdtemp(prefix="workbook-hub-"))
+    tmp = tmp_path
     config = links.publish_config(ROOT)
     branch = config["branch"]
     notebook_rel = links.notebook_path(NOTEBOOK, ROOT / "notebooks")
@@ -543,6 +554,7 @@ def test_class_hub_through_nbgitpuller():
         "students": [{"name": n, "server_rss_mib": round(r["rss_server"] / MiB, 1),
                       "kernel_rss_mib": round(r["rss_kernel"] / MiB, 1),
                       "total_rss_mib": round((r["rss_server"] + r["rss_kernel"]) / MiB, 1),
+                      "total_pss_mib": None if r["pss"] is None else round(r["pss"] / MiB, 1),
                       "seconds_login_to_pulled": round(r["seconds_to_pull"], 1),
                       "seconds_login_to_first_cell": round(r["seconds_to_first_cell"], 1),
                       "seconds_login_to_first_exercise": round(r["seconds_to_exercise"], 1),
@@ -562,9 +574,11 @@ def test_class_hub_through_nbgitpuller():
     (ROOT / "reports").mkdir(exist_ok=True)
     (ROOT / "reports" / "hub_benchmark.json").write_text(json.dumps(report, indent=2) + "\n")
     print("\nclass hub, 4 students in parallel (reports/hub_benchmark.json)")
-    print(f"{'student':8} {'server MiB':>10} {'kernel MiB':>10} {'total MiB':>9} {'s to pull':>9} {'s to 1st cell':>13}")
+    print(f"{'student':8} {'server MiB':>10} {'kernel MiB':>10} {'RSS MiB':>8} {'PSS MiB':>8} {'s to pull':>9} "
+          f"{'s to 1st cell':>13}")
     for s in report["students"]:
-        print(f"{s['name']:8} {s['server_rss_mib']:10.0f} {s['kernel_rss_mib']:10.0f} {s['total_rss_mib']:9.0f} "
+        pss = "-" if s["total_pss_mib"] is None else f"{s['total_pss_mib']:.0f}"
+        print(f"{s['name']:8} {s['server_rss_mib']:10.0f} {s['kernel_rss_mib']:10.0f} {s['total_rss_mib']:8.0f} {pss:>8} "
               f"{s['seconds_login_to_pulled']:9.1f} {s['seconds_login_to_first_cell']:13.1f}")
     print(f"hub + proxy {report['hub_and_proxy_rss_mib']:.0f} MiB; a notebook-08 training step: kernel peak "
           f"{report['heavy_kernel_peak_rss_mib']:.0f} MiB, with its server {report['heavy_server_plus_kernel_mib']:.0f} MiB")
@@ -574,6 +588,8 @@ def test_class_hub_through_nbgitpuller():
     print(f"test wall time {wall:.1f} s")
 
     # The shipped memory settings must hold what was measured.
-    assert per_student <= guarantee, f"a student uses {per_student / MiB:.0f} MiB, above mem_guarantee {guarantee / MiB:.0f}"
-    assert heavy_total <= limit, f"a training step needs {heavy_total / MiB:.0f} MiB, above mem_limit {limit / MiB:.0f}"
-    shutil.rmtree(tmp, ignore_errors=True)
+    # The shipped memory settings must hold what was measured: the guarantee (what a class is planned
+    # on) covers a student's server with a kernel at the heaviest step, and the limit sits above it.
+    assert heavy_total <= guarantee, (f"a student's server with a kernel training needs {heavy_total / MiB:.0f} MiB, "
+                                      f"above c.Spawner.mem_guarantee ({guarantee / MiB:.0f} MiB)")
+    assert guarantee < limit, "c.Spawner.mem_limit must leave room above the guarantee"
