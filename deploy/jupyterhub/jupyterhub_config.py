@@ -7,11 +7,13 @@
 #
 # Install (as root, in the Python environment the hub and the students' servers share):
 #     python3.11 -m venv /opt/workbook && cd /opt/workbook
-#     bin/python -m pip install -r /path/to/course/requirements.lock    # torch 2.13.0 CPU, JupyterLab
+#     bin/python -m pip install --extra-index-url https://download.pytorch.org/whl/cpu \
+#         -r /path/to/course/requirements.lock      # the learner's packages, torch as the CPU build
 #     bin/python -m pip install jupyterhub==6.1.1 nbgitpuller==1.3.0 jupyterhub-systemdspawner==1.0.2
 #     npm install -g configurable-http-proxy@5.0.1                     # or `npm ci` in the course's clone
 # Start (from the folder where the hub keeps its database and cookie secret, e.g. /srv/jupyterhub):
-#     WORKBOOK_HUB_PASSWORD='a class password' /opt/workbook/bin/jupyterhub -f /path/to/course/deploy/jupyterhub/jupyterhub_config.py
+#     WORKBOOK_HUB_PASSWORD='a class password' /opt/workbook/bin/jupyterhub \
+#         -f /path/to/course/deploy/jupyterhub/jupyterhub_config.py
 # Put HTTPS in front of it (nginx or Caddy) before students use it; docs/jupyterhub.md says more.
 #
 # tests/test_hub.py runs this file for real: it loads it, replaces the spawner by one that needs
@@ -60,6 +62,7 @@ c.Authenticator.allow_all = True             # or: c.Authenticator.allowed_users
 c.JupyterHub.spawner_class = "systemdspawner.SystemdSpawner"
 c.SystemdSpawner.dynamic_users = True
 c.SystemdSpawner.unit_name_template = "workbook-{USERNAME}"
+c.SystemdSpawner.extra_paths = [str(Path(sys.executable).parent)]   # this python and pip first in a terminal
 
 # The single-user server from the same environment as the hub, so it has nbgitpuller (a Jupyter
 # server extension, switched on when it is installed) and the course's pinned packages.
@@ -80,9 +83,12 @@ c.Spawner.environment = {
 }
 
 # --- Memory, from tests/test_hub.py's measurement (reports/hub_benchmark.json) ------------------
-# One student's server plus a kernel that has run notebook 01 to its first exercise used about
-# 0.4 GiB; a kernel training notebook 08's largest model peaked near 0.6 GiB. The guarantee is what
-# the class size is planned on, the limit is where a runaway kernel is stopped.
+# One student's server plus a kernel that has run notebook 01 to its first exercise: about 430 MiB
+# (RSS); with a kernel training notebook 08's largest model: about 780 MiB. The guarantee is what
+# the class size is planned on (21 students on a 24 GiB machine): it covers the heavy step with
+# about 240 MiB to spare, and tests/test_hub.py fails if the measured step outgrows it. The limit
+# leaves room for a second open notebook and is where SystemdSpawner stops a runaway kernel.
+# Keep deploy/z2jh/values.yaml the same (tests/test_z2jh.py checks it).
 c.Spawner.mem_guarantee = "1G"
 c.Spawner.mem_limit = "2G"
 c.Spawner.cpu_limit = 1.0
