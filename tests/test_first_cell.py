@@ -86,8 +86,7 @@ def test_a_notebook_outside_a_copy_of_the_course_says_which_course_it_uses(tmp_p
     elsewhere = tmp_path / "Downloads"
     elsewhere.mkdir()
     printed = _run(elsewhere, ["\n".join(build.setup_lines()), PROBE])
-    assert printed[0] == (f"Note: {elsewhere} is not the notebooks/ folder of a copy of the course: "
-                          "the course installed in Python is used.\n")
+    assert printed[0] == f"Note: {elsewhere} is not in a copy of the course, so the installed course is used.\n"
     assert not Path(printed[1].split("\n")[0]).is_relative_to(tmp_path)
 
 
