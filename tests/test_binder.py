@@ -10,7 +10,6 @@ every package of requirements.lock at its version, torch as the CPU build from P
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +39,8 @@ def _pins(lines) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def dockerfile() -> str:
     """The Dockerfile repo2docker writes for this checkout, as Binder's builder would (user jovyan, 1000)."""
+    assert REPO2DOCKER.exists(), (f"{REPO2DOCKER} is missing: install the test tools "
+                                  f"({Path(sys.executable).parent}/pip install -r requirements-dev.lock)")
     proc = subprocess.run([str(REPO2DOCKER), "--no-build", "--debug", "--user-id", "1000", "--user-name", "jovyan",
                            str(ROOT)], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
