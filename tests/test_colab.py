@@ -94,7 +94,10 @@ def test_notebook_01_on_colab_installs_the_course_and_runs_to_its_first_check(tm
                PYTHONNOUSERSITE="1")
     client = NotebookClient(nb, timeout=120, kernel_name="colab-like", allow_errors=True,
                             resources={"metadata": {"path": str(content)}})
+    ours = Path(sysconfig.get_paths()["purelib"])
+    before = sorted(p.name for p in ours.iterdir())
     client.execute(env=env)
+    assert sorted(p.name for p in ours.iterdir()) == before, f"the install changed {ours}"
 
     errors = [(i, o) for i, c in enumerate(nb.cells) if c.cell_type == "code"
               for o in c.outputs if o.output_type == "error"]

@@ -49,15 +49,17 @@ IMPORTS_UTILS = re.compile(r"^\s*(?:from\s+utils[\s.]|import\s+utils\b)", re.MUL
 # installed course. On Colab (no copy around the notebook) the course's release is installed
 # with its data as package data, without its dependencies (Colab has torch, numpy, matplotlib,
 # tqdm). WORKBOOK_COLAB_SOURCE replaces the release by another pip source (tests/test_colab.py).
+# The magic is not the only line of its block, so the cell stays Python when magics are dropped.
 SETUP_LINES = """\
 # Set-up: use the course's utils/ and data/ from the folder above this one (on Colab: install them first).
 import os, sys
 if "google.colab" in sys.modules:
-    %pip install --quiet --no-deps {{os.environ.get("WORKBOOK_COLAB_SOURCE", "git+{repository}@{release}")}}
+    release = os.environ.get("WORKBOOK_COLAB_SOURCE", "git+{repository}@{release}")
+    %pip install --quiet --no-deps {{release}}
 elif os.path.isfile("../utils/__init__.py"):
     sys.path.insert(0, os.path.abspath(".."))
 else:
-    print(f"Note: {{os.getcwd()}} is not the notebooks/ folder of a copy of the course: the course installed in Python is used.")"""
+    print(f"Note: {{os.getcwd()}} is not in a copy of the course, so the installed course is used.")"""
 
 
 class BuildError(Exception):
