@@ -15,9 +15,10 @@ loader                    returns                                          used 
 
 Where each file comes from, its licence and how to rebuild it: ``data/README.md``.
 
-The data folder is ``data/`` at the top of the repository; set the environment
-variable ``WORKBOOK_DATA`` to use another folder (it must hold the same files and
-its own ``MANIFEST.sha256``).
+The data folder is ``data/`` at the top of the repository. Installed from a wheel, without
+the repository around it (as on Colab), the package carries the same files in ``utils/_data/``
+(package data) and they are read from there. Set the environment variable ``WORKBOOK_DATA``
+to use another folder (it must hold the same files and its own ``MANIFEST.sha256``).
 
 A missing, changed or unreadable file raises :class:`DataError`, whose message names
 the file, says what is wrong and how to get a good copy back.
@@ -28,6 +29,7 @@ from __future__ import annotations
 import gc
 import gzip
 import hashlib
+import importlib.resources
 import os
 from pathlib import Path
 
@@ -55,15 +57,30 @@ _PREPARE_SCRIPT = {
 _verified: set[str] = set()
 
 
+def _packaged() -> Path:
+    """utils/_data/: the data files installed with the package. Only a wheel has them (see
+    pyproject.toml); a wheel is installed unpacked, so they are files on disk."""
+    return Path(str(importlib.resources.files(__package__) / "_data"))
+
+
 def data_dir() -> Path:
-    """The data folder: ``$WORKBOOK_DATA`` if set, else ``data/`` of this repository."""
+    """The data folder: ``$WORKBOOK_DATA`` if set, else the package data when the course was
+    installed from a wheel (Colab), else ``data/`` of the repository this package is in."""
     override = os.environ.get("WORKBOOK_DATA")
     if override:
         return Path(override).expanduser().resolve()
+    if _packaged().is_dir():
+        return _packaged()
     return Path(__file__).resolve().parent.parent / "data"
 
 
 def _how_to_fix(rel: str) -> str:
+    if not data_dir().is_dir():
+        return (f"The data folder {data_dir()} does not exist: use a whole copy of the course (a clone "
+                f"of its repository), or install the course from its release, which carries the data.")
+    if data_dir() == _packaged():
+        return ("The file was installed with the course: to fix it, install the course again "
+                "(pip install --force-reinstall --no-deps, from the same source).")
     script = _PREPARE_SCRIPT.get(rel, "<dataset>.py")
     return (f"To fix it, restore the shipped copy with `git checkout data/{rel}` "
             f"or rebuild it with `python data/prepare/{script}`.")

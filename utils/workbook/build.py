@@ -9,7 +9,10 @@ For each ``solutions/NN_name.ipynb`` the build writes ``notebooks/NN_name.ipynb`
   (in a markdown cell: by ``YOUR ANSWER HERE``);
 - every ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` block removed;
 - outputs and execution counts cleared, cell ids and nbgrader metadata kept;
-- notebook metadata reduced to the kernelspec, the language and ``workbook.id``.
+- notebook metadata reduced to the kernelspec, the language and ``workbook.id``;
+- the set-up lines (``setup_lines``) put at the top of the set-up cell, the first code cell,
+  which imports ``utils``: they make the notebook use the course of the folder it sits in
+  (a clone, an nbgitpuller pull, a Binder image), or on Colab install the course's release.
 
 The output depends only on the input: building twice gives the same bytes.
 """
@@ -38,6 +41,25 @@ EXERCISE_HEADING = re.compile(r"^#+\s*Exercise\s+(\d+)\b", re.MULTILINE)
 MARKDOWN_STUB = ["YOUR ANSWER HERE"]
 KEPT_CELL_METADATA = ("nbgrader", "tags", "deletable", "editable", "jupyter", "mystnb")
 NBGRADER_KEYS = ("schema_version", "grade_id", "grade", "solution", "locked")
+IMPORTS_UTILS = re.compile(r"^\s*(?:from\s+utils[\s.]|import\s+utils\b)", re.MULTILINE)
+
+# The first lines of every student notebook: the one place a notebook finds the course. In a copy
+# of the repository (a clone, an nbgitpuller pull, a Binder image) the kernel runs in notebooks/,
+# so utils/ and data/ are one folder up: that copy goes first on sys.path and wins over any
+# installed course. On Colab (no copy around the notebook) the course's release is installed
+# with its data as package data, without its dependencies (Colab has torch, numpy, matplotlib,
+# tqdm). WORKBOOK_COLAB_SOURCE replaces the release by another pip source (tests/test_colab.py).
+# The magic is not the only line of its block, so the cell stays Python when magics are dropped.
+SETUP_LINES = """\
+# Set-up: use the course's utils/ and data/ from the folder above this one (on Colab: install them first).
+import os, sys
+if "google.colab" in sys.modules:
+    release = os.environ.get("WORKBOOK_COLAB_SOURCE", "git+{repository}@{release}")
+    %pip install --quiet --no-deps {{release}}
+elif os.path.isfile("../utils/__init__.py"):
+    sys.path.insert(0, os.path.abspath(".."))
+else:
+    print(f"Note: {{os.getcwd()}} is not in a copy of the course, so the installed course is used.")"""
 
 
 class BuildError(Exception):
@@ -148,8 +170,21 @@ def _validate_nbgrader(cell, where: str, had_solution: bool, seen_ids: set):
     seen_ids.add(gid)
 
 
-def student_notebook(solution: dict, nb_id: str) -> dict:
-    """The student version of a solution notebook (a new dict; the input is not changed)."""
+def setup_lines(config: dict | None = None) -> list[str]:
+    """The set-up lines of every student notebook, with the repository and release of
+    ``[tool.workbook.publish]`` (``config``: ``link.publish_config()``, read when not given)."""
+    if config is None:
+        from .link import publish_config
+        config = publish_config()
+    text = SETUP_LINES.format(repository=config["repository"], release=config["release"])
+    return text.split("\n") + [""]  # a blank line between the set-up and the notebook's own lines
+
+
+def student_notebook(solution: dict, nb_id: str, setup: list[str] | None = None) -> dict:
+    """The student version of a solution notebook (a new dict; the input is not changed).
+
+    setup: the lines put at the top of the set-up cell (``setup_lines()`` when None).
+    """
     if solution.get("nbformat") != 4 or solution.get("nbformat_minor", 0) < 5:
         raise BuildError(f"{nb_id}: solution notebooks must be nbformat 4.5 or later (cell ids)")
     nb = copy.deepcopy(solution)
@@ -157,6 +192,7 @@ def student_notebook(solution: dict, nb_id: str) -> dict:
     seen_cells: set = set()
     cells = []
     exercises = exercise_numbers(nb["cells"])
+    setup_cell = _setup_cell(nb["cells"], nb_id)
     for index, cell in enumerate(nb["cells"]):
         where = f"{nb_id}, cell {index}"
         if not cell.get("id"):
@@ -167,6 +203,8 @@ def student_notebook(solution: dict, nb_id: str) -> dict:
         seen_cells.add(cell["id"])
         lines, had_solution = strip_solutions(_source_lines(cell), cell["cell_type"], where, exercises.get(index))
         _validate_nbgrader(cell, where, had_solution, seen_ids)
+        if index == setup_cell:
+            lines = (setup if setup is not None else setup_lines()) + lines
         new = {
             "cell_type": cell["cell_type"],
             "id": cell["id"],
@@ -187,6 +225,22 @@ def student_notebook(solution: dict, nb_id: str) -> dict:
     }
     nb["cells"] = cells
     return nb
+
+
+def _setup_cell(cells: list, nb_id: str) -> int | None:
+    """Index of the cell the set-up lines go into: the first code cell, if the notebook imports
+    ``utils`` (a notebook that does not, such as a test's, gets none)."""
+    code = [i for i, c in enumerate(cells) if c.get("cell_type") == "code"]
+    users = [i for i in code if IMPORTS_UTILS.search("\n".join(_source_lines(cells[i])))]
+    if not users:
+        return None
+    if users[0] != code[0]:
+        raise BuildError(f"{nb_id}, cell {users[0]}: imports utils before the set-up cell (the first code "
+                         f"cell, cell {code[0]}) does; import utils first in the set-up cell")
+    if "".join(_source_lines(cells[code[0]])).lstrip().startswith("# Set-up:"):
+        raise BuildError(f"{nb_id}, cell {code[0]}: the set-up lines are written by the build; "
+                         f"remove them from the solution notebook")
+    return code[0]
 
 
 def dumps(nb: dict) -> str:
@@ -215,6 +269,7 @@ class Built:
 def plan(solutions: Path = SOLUTIONS, notebooks: Path = NOTEBOOKS) -> list[Built]:
     """What the build would write: one Built per solution notebook, in name order."""
     out = []
+    setup = setup_lines()
     paths = sorted(Path(solutions).glob("*.ipynb"))
     for path in paths:
         nb_id = notebook_id(path)
@@ -224,7 +279,7 @@ def plan(solutions: Path = SOLUTIONS, notebooks: Path = NOTEBOOKS) -> list[Built
         declared = nb.get("metadata", {}).get("workbook", {}).get("id")
         if declared not in (None, nb_id):
             raise BuildError(f"{path.name}: metadata workbook.id is {declared!r}, expected {nb_id!r}")
-        out.append(Built(path, Path(notebooks) / path.name, dumps(student_notebook(nb, nb_id))))
+        out.append(Built(path, Path(notebooks) / path.name, dumps(student_notebook(nb, nb_id, setup))))
     return out
 
 
