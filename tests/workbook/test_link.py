@@ -13,8 +13,16 @@ def test_hub_link_is_an_nbgitpuller_link_to_the_notebook_in_the_pulled_folder():
     assert (parts.scheme, parts.netloc, parts.path) == ("https", "hub.school.edu", "/hub/user-redirect/git-pull")
     query = {k: v[0] for k, v in parse_qs(parts.query).items()}
     config = link.publish_config()
-    assert query == {"repo": config["repository"], "branch": config["branch"],
-                     "urlpath": f"lab/tree/{link.repository_folder(config['repository'])}/notebooks/01_feedforward.ipynb"}
+    folder = link.repository_folder(config["repository"])
+    assert query == {"repo": config["repository"], "branch": config["branch"], "targetpath": folder,
+                     "urlpath": f"lab/tree/{folder}/notebooks/01_feedforward.ipynb"}
+
+
+def test_a_repository_address_ending_in_git_pulls_into_the_folder_the_link_opens():
+    url = link.hub_link("notebooks/01_feedforward.ipynb", "https://hub.school.edu", "https://git.school.edu/ml/workbook.git", "main")
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    assert query["targetpath"] == "workbook"
+    assert query["urlpath"] == "lab/tree/workbook/notebooks/01_feedforward.ipynb"
 
 
 def test_binder_and_colab_links_name_the_repository_branch_and_notebook():

@@ -74,9 +74,14 @@ def notebook_path(notebook: str, notebooks: Path = NOTEBOOKS) -> str:
 
 
 def hub_link(path: str, hub: str, repository: str, branch: str) -> str:
-    """The nbgitpuller link: the hub pulls (or updates) the student's copy, then opens the notebook in JupyterLab."""
-    query = urlencode({"repo": repository, "branch": branch,
-                       "urlpath": f"lab/tree/{repository_folder(repository)}/{path}"}, quote_via=quote, safe="/")
+    """The nbgitpuller link: the hub pulls (or updates) the student's copy, then opens the notebook in JupyterLab.
+
+    The link names the copy's folder (``targetpath``): nbgitpuller's own default keeps a ``.git``
+    ending of the address, which the notebook's path would then miss.
+    """
+    folder = repository_folder(repository)
+    query = urlencode({"repo": repository, "branch": branch, "targetpath": folder,
+                       "urlpath": f"lab/tree/{folder}/{path}"}, quote_via=quote, safe="/")
     return f"{hub.rstrip('/')}/hub/user-redirect/git-pull?{query}"
 
 
