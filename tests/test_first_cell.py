@@ -119,7 +119,7 @@ def test_a_notebook_without_utils_gets_no_set_up_lines(tmp_path):
 
 
 @pytest.mark.parametrize("sources, message", [
-    (("import numpy as np", "from utils.data import load_digits"), "imports utils before the set-up cell"),
+    (("import numpy as np", "from utils.data import load_digits"), "imports utils, but the set-up cell"),
     (("\n".join(build.setup_lines()) + "\nfrom utils import set_seed",), "the set-up lines are written by the build"),
 ])
 def test_the_build_rejects_a_misplaced_set_up(tmp_path, sources, message):

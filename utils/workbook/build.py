@@ -235,9 +235,9 @@ def _setup_cell(cells: list, nb_id: str) -> int | None:
     if not users:
         return None
     if users[0] != code[0]:
-        raise BuildError(f"{nb_id}, cell {users[0]}: imports utils before the set-up cell (the first code "
-                         f"cell, cell {code[0]}) does; import utils first in the set-up cell")
-    if "".join(_source_lines(cells[code[0]])).lstrip().startswith("# Set-up:"):
+        raise BuildError(f"{nb_id}, cell {users[0]}: imports utils, but the set-up cell (the first code "
+                         f"cell, cell {code[0]}) does not; import utils in the set-up cell first")
+    if "\n".join(_source_lines(cells[code[0]])).lstrip().startswith("# Set-up:"):
         raise BuildError(f"{nb_id}, cell {code[0]}: the set-up lines are written by the build; "
                          f"remove them from the solution notebook")
     return code[0]
