@@ -79,7 +79,7 @@ check-build: install
 execute: install
 	$(PY) -m utils execute $(or $(NB),solutions/*.ipynb)
 
-# Regenerate requirements.lock and requirements-dev.lock (and environment.yml) from the
+# Regenerate requirements.lock and requirements-dev.lock (and environment.yml, binder/requirements.txt) from the
 # .in files in a throw-away venv: the learner's set first, then the test tools on top.
 LOCK_VENV := /tmp/workbook-lock
 lock:
@@ -95,6 +95,8 @@ lock:
 	  echo "# Made by \`make lock\` from requirements-dev.in; \`make test\` installs it after requirements.lock."; \
 	  grep -vxFf $(LOCK_VENV)/learner.txt $(LOCK_VENV)/full.txt; } > requirements-dev.lock
 	$(PYTHON) scripts/environment_from_lock.py
+	{ sed -n '1,5p' binder/requirements.txt; grep -v '^#' requirements.lock | sed 's/^torch==2.13.0$$/torch==2.13.0+cpu/'; } \
+	    > binder/requirements.txt.new && mv binder/requirements.txt.new binder/requirements.txt
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache
