@@ -80,3 +80,13 @@ def test_readme_test_commands_are_the_makefiles():
 def test_every_file_the_routes_name_exists():
     for name in ("requirements.lock", "requirements-dev.lock", "environment.yml", "pyproject.toml", "notebooks"):
         assert (ROOT / name).exists(), name
+
+
+def test_the_binder_and_colab_links_are_those_workbook_link_makes():
+    """The README's launch links are made from [tool.workbook.publish]: a fork that changes it
+    must update them (`workbook link --to binder 01`, `--to colab 01`)."""
+    from utils.workbook import link
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for to in ("binder", "colab"):
+        assert f"]({link.link('01', to=to)})" in readme, f"README's {to} link is not `workbook link --to {to} 01`"
