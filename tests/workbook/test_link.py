@@ -53,3 +53,8 @@ def test_bad_input_gets_a_clear_message(capsys):
 def test_the_cli_prints_the_hub_link(capsys):
     assert cli.main(["link", "--hub", "https://hub.school.edu", "05"]) == 0
     assert capsys.readouterr().out.strip() == link.link("05", hub="https://hub.school.edu")
+
+
+def test_the_teachers_page_shows_the_link_workbook_link_prints():
+    page = (link.ROOT / "docs" / "jupyterhub.md").read_text(encoding="utf-8")
+    assert link.link("01", hub="https://hub.school.edu") in page
