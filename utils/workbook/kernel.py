@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -450,7 +451,14 @@ def run_cells(cells: list, kernel_name: str, limits: Limits) -> RunResult:
             except Exception:  # noqa: BLE001
                 pass
         if ctx is not None:
-            ctx.destroy(linger=0)
+            if aborting:
+                # a Ctrl-C that landed inside a socket call can leave zmq's context waiting forever for
+                # that socket (seen under load): give it 10 s in a daemon thread, then go on
+                closer = threading.Thread(target=ctx.destroy, kwargs={"linger": 0}, daemon=True)
+                closer.start()
+                closer.join(timeout=10)
+            else:
+                ctx.destroy(linger=0)
         if uid is not None:
             try:
                 _kill_user(uid)
