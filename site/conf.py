@@ -42,5 +42,6 @@ html_theme_options = {
     "home_page_in_toc": True,
     "show_toc_level": 2,
     "navigation_with_keys": False,
+    "navbar_persistent": [],  # no header bar: the search field is in the sidebar (pydata adds one by default)
 }
 html_context = {"default_mode": "light"}
