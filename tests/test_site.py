@@ -187,6 +187,7 @@ def test_the_download_link_is_the_student_notebook_and_the_launch_buttons_are_wo
         download = [a for tag, a in elements if tag == "a" and a.get("data-download") == "notebook"]
         assert len(download) == 1, f"{name}: {len(download)} download links"
         target = (built / "notebooks" / download[0]["href"]).resolve()
+        assert target.is_file(), f"{name}: the download link points to {download[0]['href']}, which is not in the site"
         assert target.read_bytes() == (ROOT / "notebooks" / f"{name}.ipynb").read_bytes(), \
             f"{name}: the download is not notebooks/{name}.ipynb"
         launch = {a["data-launch"]: a["href"] for tag, a in elements if tag == "a" and "data-launch" in a}
@@ -283,6 +284,8 @@ DOLLARS = re.compile(r"\$[^$\n]{1,200}\$")
 
 
 def _open(browser, url: str, log: dict):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     host = urlsplit(url).netloc
     page.on("console", lambda m: m.type == "error" and log["console"].append(m.text))
@@ -292,8 +295,11 @@ def _open(browser, url: str, log: dict):
     page.on("requestfailed", lambda r: log["failed"].append(f"{r.url} ({r.failure})"))
     page.on("response", lambda r: r.status >= 400 and log["failed"].append(f"{r.url} (HTTP {r.status})"))
     page.goto(url, wait_until="load")
-    page.wait_for_function("() => !window.MathJax || (MathJax.startup && MathJax.startup.promise)", timeout=30_000)
-    page.evaluate("async () => { if (window.MathJax) await MathJax.startup.promise; }")
+    try:  # Sphinx sets window.MathJax (its configuration) on a page with maths; MathJax's script adds startup
+        page.wait_for_function("() => !window.MathJax || (MathJax.startup && MathJax.startup.promise)", timeout=15_000)
+        page.evaluate("async () => { if (window.MathJax) await MathJax.startup.promise; }")
+    except PlaywrightTimeout:
+        log["console"].append("MathJax did not start within 15 s: its script did not load")
     return page
 
 
