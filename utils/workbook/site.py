@@ -61,9 +61,10 @@ def is_exercise(cell: dict) -> bool:
     return bool(grader.get("solution") or grader.get("grade"))
 
 
-def page_notebook(student: dict, solution: dict, name: str = "notebook") -> dict:
+def page_notebook(student: dict, solution: dict) -> dict:
     """The notebook a page shows: ``student`` with, in every cell that is not an exercise,
-    the outputs (and execution count) of the cell of ``solution`` that has the same id."""
+    the outputs (and execution count) of the cell of ``solution`` that has the same id.
+    A cell that only the student notebook has (one that ``workbook build`` adds) shows none."""
     by_id = {c.get("id"): c for c in solution.get("cells", [])}
     page = copy.deepcopy(student)
     for cell in page["cells"]:
@@ -72,10 +73,7 @@ def page_notebook(student: dict, solution: dict, name: str = "notebook") -> dict
         if is_exercise(cell):
             cell["outputs"], cell["execution_count"] = [], None
             continue
-        source = by_id.get(cell.get("id"))
-        if source is None:
-            raise SiteError(f"{name}: cell {cell.get('id')!r} of the student notebook is not in the solution "
-                            "notebook: run `workbook build` so notebooks/ matches solutions/")
+        source = by_id.get(cell.get("id"), {})
         cell["outputs"] = copy.deepcopy(source.get("outputs", []))
         cell["execution_count"] = source.get("execution_count")
     return page
@@ -130,17 +128,20 @@ def assemble(src: Path, solutions: bool = False, root: Path = ROOT) -> dict:
     names = sorted(p.name for p in (root / "notebooks").glob("*.ipynb") if NOTEBOOK_NAME.match(p.name))
     if not names:
         raise SiteError(f"no notebooks in {root / 'notebooks'}")
+    from . import build as notebook_build
+
+    stale = notebook_build.stale(root / "solutions", root / "notebooks")
+    if stale:  # the pages pair each student cell with its solution cell: both must be from one build
+        raise SiteError("notebooks/ is not what `workbook build` writes from solutions/ ("
+                        + "; ".join(stale) + "): run `workbook build` first")
     (src / "notebooks").mkdir(parents=True)
     for name in names:
-        solution_path = root / "solutions" / name
-        if not solution_path.exists():
-            raise SiteError(f"{solution_path} is missing: every student notebook is built from its solution")
-        solution = json.loads(solution_path.read_text(encoding="utf-8"))
+        solution = json.loads((root / "solutions" / name).read_text(encoding="utf-8"))
         if solutions:
             page = solution
         else:
             student = json.loads((root / "notebooks" / name).read_text(encoding="utf-8"))
-            page = page_notebook(student, solution, name)
+            page = page_notebook(student, solution)
         (src / "notebooks" / name).write_text(json.dumps(page, ensure_ascii=False, indent=1), encoding="utf-8")
     docs = sorted((root / "docs").glob("*.md"))
     if docs:
