@@ -14,7 +14,7 @@ DEV_STAMP := $(VENV)/.installed-dev-stamp
 PIP    := $(PY) -m pip --disable-pip-version-check --quiet
 JOBS   ?= 2
 
-.PHONY: install install-dev lab test test-unit test-notebooks build check-build execute lock clean
+.PHONY: install install-dev lab test test-unit test-notebooks build check-build execute site lock clean
 
 # The learner's environment. JupyterLab's news pop-up (it asks to fetch news from the
 # internet) is switched off: the course works offline.
@@ -74,6 +74,11 @@ build: install
 
 check-build: install
 	$(PY) -m utils build --check
+
+# The course website (docs/site.md): _site/ for learners, or with SOLUTIONS=1 the instructors'
+# version with the answers in _site-solutions/ (never published). Offline; notebooks are not run.
+site: install-dev
+	$(PY) -m utils site $(if $(filter 1,$(SOLUTIONS)),--solutions)
 
 # Re-run solution notebooks in place (stores outputs), e.g. make execute NB=solutions/01_feedforward.ipynb
 execute: install

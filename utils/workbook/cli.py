@@ -8,6 +8,7 @@
     workbook export DIR... --lms canvas|moodle --roster ROSTER.csv --out FILE   grades for the LMS
     workbook autograder NOTEBOOK_ID --gradescope OUT.zip                      a Gradescope autograder
     workbook link [--hub URL | --to binder|colab] NOTEBOOK   a link that opens a notebook with nothing installed
+    workbook site [--solutions] [--out DIR]   the course website (_site/; see docs/site.md)
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="workbook", description="From feed-forward networks to LSTMs: course tools.")
     sub = parser.add_subparsers(dest="command", required=True,
-                                metavar="{build,execute,grade,report,export,autograder,link}")
+                                metavar="{build,execute,grade,report,export,autograder,link,site}")
 
     p = sub.add_parser("build", help="write the student notebooks in notebooks/ from solutions/")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 and name the stale files if any")
@@ -95,6 +96,12 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("link", help="print a link that opens a notebook on the class hub (nbgitpuller), Binder or Colab")
     link.add_arguments(p)
     p.set_defaults(func=link.run)
+
+    from . import site
+
+    p = sub.add_parser("site", help="build the course website into _site/ (offline, from the stored outputs)")
+    site.add_arguments(p)
+    p.set_defaults(func=site.run)
 
     return parser
 
