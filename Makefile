@@ -104,4 +104,4 @@ lock:
 	    > binder/requirements.txt.new && mv binder/requirements.txt.new binder/requirements.txt
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache
+	rm -rf $(VENV) reports .pytest_cache _site _site-solutions node_modules

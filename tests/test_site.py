@@ -160,14 +160,16 @@ def test_a_page_shows_the_solutions_outputs_of_every_cell_that_is_not_an_exercis
         student, solution = ({"cells": _cells(f, name)} for f in ("notebooks", "solutions"))
         page = site.page_notebook(student, solution)
         by_id = {c["id"]: c for c in solution["cells"]}
+        learners = {c["id"]: c for c in student["cells"]}
         for cell in page["cells"]:
+            # the page shows the code the learner sees (the build's set-up lines included)
+            assert _source(cell) == _source(learners[cell["id"]]), f"{name} cell {cell['id']}: source differs"
             if cell["cell_type"] != "code":
                 continue
             if site.is_exercise(cell):
                 assert cell["outputs"] == [], f"{name} cell {cell['id']}: an exercise shows outputs"
             else:
                 assert cell["outputs"] == by_id[cell["id"]].get("outputs", []), f"{name} cell {cell['id']}"
-                assert _source(cell) == _source(by_id[cell["id"]]), f"{name} cell {cell['id']}: source differs"
         assert sum(1 for c in page["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})) \
             == sum(1 for c in solution["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})), \
             f"{name}: a figure of the solution is missing from the page"
