@@ -50,7 +50,7 @@ def _execute(args) -> int:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    from . import build, grade
+    from . import build
 
     parser = argparse.ArgumentParser(prog="workbook", description="From feed-forward networks to LSTMs: course tools.")
     sub = parser.add_subparsers(dest="command", required=True,
@@ -67,41 +67,25 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=int, default=120, help="seconds allowed per cell (default 120)")
     p.set_defaults(func=_execute)
 
-    p = sub.add_parser("grade", help="grade filled-in notebooks of a whole class (`workbook grade merge` "
-                                     "combines shards)")
-    grade.add_arguments(p)
-    p.set_defaults(func=grade.run)
+    from . import autograder, export, grade, link, merge, report, site
 
-    from . import autograder, export, merge, report
-
-    # `workbook grade merge DIR...` (main() turns it into this hidden command)
-    p = sub.add_parser("grade-merge", prog="workbook grade merge")
-    merge.add_arguments(p)
-    p.set_defaults(func=merge.run)
-
-    p = sub.add_parser("report", help="write the class report (report.html, report.png) of a graded folder")
-    report.add_arguments(p)
-    p.set_defaults(func=report.run)
-
-    p = sub.add_parser("export", help="write the grades as a gradebook import file for an LMS (Canvas, Moodle)")
-    export.add_arguments(p)
-    p.set_defaults(func=export.run)
-
-    p = sub.add_parser("autograder", help="build a Gradescope autograder (zip) for one notebook")
-    autograder.add_arguments(p)
-    p.set_defaults(func=autograder.run)
-
-    from . import link
-
-    p = sub.add_parser("link", help="print a link that opens a notebook on the class hub (nbgitpuller), Binder or Colab")
-    link.add_arguments(p)
-    p.set_defaults(func=link.run)
-
-    from . import site
-
-    p = sub.add_parser("site", help="build the course website into _site/ (offline, from the stored outputs)")
-    site.add_arguments(p)
-    p.set_defaults(func=site.run)
+    # the commands whose module gives add_arguments(parser) and run(args)
+    commands = [
+        ("grade", grade, "grade filled-in notebooks of a whole class (`workbook grade merge` combines shards)"),
+        ("grade-merge", merge, None),  # `workbook grade merge DIR...` (main() turns it into this hidden command)
+        ("report", report, "write the class report (report.html, report.png) of a graded folder"),
+        ("export", export, "write the grades as a gradebook import file for an LMS (Canvas, Moodle)"),
+        ("autograder", autograder, "build a Gradescope autograder (zip) for one notebook"),
+        ("link", link, "print a link that opens a notebook on the class hub (nbgitpuller), Binder or Colab"),
+        ("site", site, "build the course website into _site/ (offline, from the stored outputs)"),
+    ]
+    for name, module, help_text in commands:
+        if help_text is None:
+            p = sub.add_parser(name, prog=f"workbook {name.replace('-', ' ')}")
+        else:
+            p = sub.add_parser(name, help=help_text)
+        module.add_arguments(p)
+        p.set_defaults(func=module.run)
 
     return parser
 
