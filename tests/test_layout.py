@@ -68,3 +68,21 @@ def test_utils_top_level_holds_only_learner_modules():
     names = sorted(p.name for p in UTILS.iterdir() if not p.name.startswith(("_", ".")))
     tooling = [n for n in names if n.removesuffix(".py") in ("build", "execute", "grade", "grade_run", "grade_kernel", "cli")]
     assert not tooling, f"instructor tooling at the top of utils/: {tooling} (it belongs in utils/workbook/)"
+
+
+def test_one_version_everywhere():
+    """The course's version (pyproject.toml) is utils.__version__, the tag Colab installs
+    ("v" + version, written into every student notebook's first cell) and the students' image
+    tag of deploy/z2jh/values.yaml."""
+    import tomllib
+
+    import yaml
+
+    import utils
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    assert utils.__version__ == version
+    values = yaml.safe_load((ROOT / "deploy" / "z2jh" / "values.yaml").read_text(encoding="utf-8"))
+    assert values["singleuser"]["image"]["tag"] == version
+    first_cell = (ROOT / "notebooks" / "01_feedforward.ipynb").read_text(encoding="utf-8")
+    assert f"@v{version}" in first_cell

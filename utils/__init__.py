@@ -23,4 +23,4 @@ from .seed import set_seed
 from .device import get_device
 
 __all__ = ["set_seed", "get_device"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
