@@ -298,7 +298,8 @@ DOLLARS = re.compile(r"\$[^$\n]{1,200}\$")
 def _open(browser, url: str, log: dict):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    is_browser = hasattr(browser, "new_context")  # else a context, whose pages have its viewport
+    page = browser.new_page(**({"viewport": {"width": 1400, "height": 1000}} if is_browser else {}))
     host = urlsplit(url).netloc
     page.on("console", lambda m: m.type == "error" and log["console"].append(m.text))
     page.on("pageerror", lambda e: log["console"].append(str(e)))
@@ -376,6 +377,27 @@ def test_axe_finds_no_serious_or_critical_violation(visits):
     bad = [f"{p}: {v['id']} ({v['impact']}, {v['nodes']} element(s)), first {v['target']}: {v['help']}"
            for p, page in visits.items() for v in page["axe"] if v["impact"] in ("serious", "critical")]
     assert not bad, f"{len(bad)} serious or critical axe-core violation(s):\n" + "\n".join(bad)
+
+
+@needs_browser
+def test_axe_finds_no_serious_or_critical_violation_in_the_dark_theme(browser, served):
+    """The theme's dark mode (its toggle stores the choice in localStorage) on a page of each kind:
+    the launch bar, code, maths and figures must keep their contrast there too."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script("localStorage.setItem('theme', 'dark'); localStorage.setItem('mode', 'dark');")
+    bad = []
+    try:
+        for path in ("index.html", f"notebooks/{SHOT}.html", "docs/grading.html"):
+            log = {"console": [], "foreign": [], "failed": []}
+            page = _open(context, f"{served}/{path}", log)
+            assert page.evaluate("document.documentElement.dataset.theme") == "dark", f"{path}: not in dark mode"
+            page.add_script_tag(path=str(AXE))
+            bad += [f"{path}: {v['id']} ({v['impact']}), first {v['target']}: {v['help']}"
+                    for v in page.evaluate(AXE_RUN) if v["impact"] in ("serious", "critical")]
+            page.close()
+    finally:
+        context.close()
+    assert not bad, "axe-core in the dark theme:\n" + "\n".join(bad)
 
 
 @needs_browser
