@@ -74,13 +74,12 @@ def test_one_version_everywhere():
     """The course's version (pyproject.toml) is utils.__version__, the tag Colab installs
     ("v" + version, written into every student notebook's first cell) and the students' image
     tag of deploy/z2jh/values.yaml."""
-    import tomllib
-
     import yaml
 
     import utils
+    from utils.workbook.link import publish_config
 
-    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    version = publish_config()["version"]
     assert utils.__version__ == version
     values = yaml.safe_load((ROOT / "deploy" / "z2jh" / "values.yaml").read_text(encoding="utf-8"))
     assert values["singleuser"]["image"]["tag"] == version
